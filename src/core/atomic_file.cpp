@@ -56,7 +56,14 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   SL_REQUIRE(in.good(), "{}: cannot open for reading ({})", path.string(), std::strerror(errno));
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // One read of the whole size: istreambuf_iterator goes byte by byte.
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  SL_REQUIRE(size >= 0, "{}: cannot determine the file size", path.string());
+  in.seekg(0, std::ios::beg);
+  std::string s(static_cast<size_t>(size), '\0');
+  in.read(s.data(), size);
+  SL_REQUIRE(in.gcount() == size, "{}: read {} of {} bytes", path.string(), in.gcount(), size);
   return s;
 }
 
