@@ -1,0 +1,82 @@
+// scalelab train: one training run (train/trainer.h).
+//
+//   scalelab train --config run.toml --set train.lr=3e-3 --set data.path=brown.txt --out runs/a
+//
+// Resuming is automatic: when DIR/checkpoint.bin exists (a run stopped by Ctrl-C,
+// --stop-after or a crash), the same command continues from it, after checking the
+// checkpoint was written under the same config. Ctrl-C finishes the current step, writes
+// a checkpoint and exits with code 130; a second Ctrl-C stops at once.
+#include <atomic>
+#include <csignal>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "train/run_config.h"
+#include "train/trainer.h"
+
+namespace scalelab::cli {
+
+namespace {
+
+struct TrainOptions {
+  std::string config;
+  std::vector<std::string> sets;
+  std::string out;
+  int64_t stop_after = 0;
+  bool quiet = false;
+  bool help_config = false;
+};
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void on_sigint(int) {
+  g_interrupted.store(true);
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
+
+void run_train(const TrainOptions& o) {
+  if (o.help_config) {
+    RunConfig rc;
+    ConfigBinder b;
+    rc.bind(b);
+    fmt::print("{}", b.describe());
+    return;
+  }
+  RunConfig rc = load_run_config(o.config, o.sets);
+  SL_REQUIRE(!o.out.empty(), "--out: expected an output directory");
+  TrainerOptions topt;
+  topt.out_dir = o.out;
+  topt.stop_after = o.stop_after;
+  topt.interrupt = &g_interrupted;
+  topt.log = !o.quiet;
+  Trainer trainer(rc, topt);  // all input checks; nothing written before this succeeds
+  auto previous = std::signal(SIGINT, on_sigint);
+  TrainResult r = trainer.run();
+  std::signal(SIGINT, previous);
+  if (!r.complete && g_interrupted.load()) command_exit_code() = kExitInterrupted;
+}
+
+void setup_train(CLI::App& app) {
+  auto* cmd = app.add_subcommand("train", "Train one GPT and write metrics, checkpoints and a summary");
+  auto o = std::make_shared<TrainOptions>();
+  cmd->add_option("--config", o->config, "TOML file with [model], [data] and [train] sections");
+  cmd->add_option("--set", o->sets, "section.key=value override (repeatable; after --config)");
+  cmd->add_option("--out", o->out, "output directory (resumes from DIR/checkpoint.bin when present)");
+  cmd->add_option("--stop-after", o->stop_after,
+                  "stop after this many steps with a checkpoint, as if interrupted (0 = train to the end)");
+  cmd->add_flag("--quiet", o->quiet, "no log lines on stderr");
+  cmd->add_flag("--help-config", o->help_config, "list every config key with its default and exit");
+  cmd->callback([o] { run_train(*o); });
+}
+
+}  // namespace
+
+SCALELAB_COMMAND(train, setup_train);
+
+}  // namespace scalelab::cli
