@@ -6,55 +6,32 @@
 //   bootstrap: time_s=.. cpu_s=.. draws=.. se_E=.. se_alpha=.. se_beta=..
 // Usage: bench_fit_chinchilla [POINTS_CSV] [BOOTSTRAP_DRAWS] [THREADS] [REPEATS]
 // (bench/fit_vs_scipy.sh runs it beside bench/fit_chinchilla_scipy.py).
-#include "core/error.h"
 #include "core/timer.h"
 #include "fit/approach3.h"
 #include "fit/bootstrap.h"
 #include "fit/law.h"
+#include "fit/observations_io.h"
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 using namespace scalelab;
 using namespace scalelab::fit;
-
-static Observations load(const std::string& path) {
-  std::ifstream in(path);
-  SL_REQUIRE(in.good(), "{}: cannot open", path);
-  std::string line;
-  std::getline(in, line);  // Model Size,Training FLOP,loss
-  Observations obs;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::stringstream ss(line);
-    std::string a, b, c;
-    std::getline(ss, a, ',');
-    std::getline(ss, b, ',');
-    std::getline(ss, c, ',');
-    Observation o;
-    o.N = std::stod(a);
-    o.C = std::stod(b);
-    o.loss = std::stod(c);
-    o.D = o.C / (6 * o.N);
-    obs.push_back(o);
-  }
-  for (int k = 0; k < 5; ++k)
-    obs.erase(std::max_element(obs.begin(), obs.end(),
-                               [](const Observation& x, const Observation& y) { return x.loss < y.loss; }));
-  return obs;
-}
 
 int main(int argc, char** argv) {
   std::string path = argc > 1 ? argv[1] : "tests/data/chinchilla_points.csv";
   int draws = argc > 2 ? std::stoi(argv[2]) : 1000;
   int threads = argc > 3 ? std::stoi(argv[3]) : 0;
   int repeats = argc > 4 ? std::stoi(argv[4]) : 3;
-  Observations obs = load(path);
+  // The file's own column names; D = C / (6 N); Besiroglu et al.'s exclusion of the 5
+  // highest losses.
+  ReadOptions read;
+  read.cols.N = "Model Size";
+  read.cols.C = "Training FLOP";
+  read.drop_top_loss = 5;
+  Observations obs = read_observations(path, read);
   auto law = make_law("chinchilla");
   FitOptions opt;
   opt.threads = threads;

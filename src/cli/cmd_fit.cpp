@@ -87,6 +87,7 @@ void run_fit(FitCliOptions& o) {
 void setup_fit(CLI::App& app) {
   auto* cmd = app.add_subcommand("fit", "Fit a scaling law (or approach 1/2 allocation laws) to observations");
   auto o = std::make_shared<FitCliOptions>();
+  cmd->option_defaults()->always_capture_default();  // --help shows each option's default
   cmd->add_option("data", o->data, "CSV (header row) or JSONL (.jsonl) of observations")->required();
   cmd->add_option("--law", o->law, "chinchilla | kaplan | power | data-constrained | bnsl (approach 3)");
   cmd->add_option("--approach", o->approach,

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "backend/cpu/blas_runtime.h"
 #include "cli/command.h"
 #include "core/json.h"
 #include "model/accounting.h"
@@ -59,6 +60,7 @@ Json info_json(const RunConfig& rc) {
   j["flops_full"] = f.per_token_full * static_cast<double>(tokens);
   j["memory_state_bytes"] = state_bytes;
   j["memory_activation_bytes"] = act_bytes;
+  j["blas_core"] = blas_core_name();
   return j;
 }
 
@@ -81,6 +83,7 @@ void print_text(const Json& j) {
   fmt::print("memory       params+grads+AdamW {:.2f} MiB  activations (batch {}) {:.2f} MiB\n",
              static_cast<double>(j["memory_state_bytes"].get<int64_t>()) / kMiB, j["batch_size"].get<int64_t>(),
              static_cast<double>(j["memory_activation_bytes"].get<int64_t>()) / kMiB);
+  fmt::print("blas         OpenBLAS kernels for {}\n", j["blas_core"].get<std::string>());
 }
 
 void run_info(const InfoOptions& o) {

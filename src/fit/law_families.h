@@ -1,9 +1,10 @@
 // defines: the per-family factories behind make_law (one laws_<family>.cpp each) and the
-//          small design-check helpers they share. Internal to the fit layer.
+//          small design-check and log-sum-exp helpers they share. Internal to the fit layer.
 #pragma once
 
 #include "fit/law.h"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <span>
@@ -38,6 +39,19 @@ inline double lse2(double u, double v, double& pu) {
   double eu = std::exp(u - m), ev = std::exp(v - m);
   double s = eu + ev;
   pu = eu / s;
+  return m + std::log(s);
+}
+
+// log(e^t1 + e^t2 + e^t3) and its gradient, the softmax weights (p1, p2, p3), stable for
+// any magnitudes: the LSE form of Hoffmann et al. 2022, Appendix D.2 (eq. 8), shared by
+// the Chinchilla and data-constrained laws.
+inline double lse3(double t1, double t2, double t3, double& p1, double& p2, double& p3) {
+  double m = std::max(t1, std::max(t2, t3));
+  double e1 = std::exp(t1 - m), e2 = std::exp(t2 - m), e3 = std::exp(t3 - m);
+  double s = e1 + e2 + e3;
+  p1 = e1 / s;
+  p2 = e2 / s;
+  p3 = e3 / s;
   return m + std::log(s);
 }
 

@@ -42,18 +42,10 @@ class ChinchillaLaw final : public Law {
 
   double log_predict_fit(std::span<const double> t, const Points& pts, size_t i,
                          std::span<double> g) const override {
-    double t1 = t[1] - t[3] * pts.logN[i];
-    double t2 = t[2] - t[4] * pts.logD[i];
-    double t3 = t[0];
-    double m = std::max(t1, std::max(t2, t3));
-    double e1 = std::exp(t1 - m), e2 = std::exp(t2 - m), e3 = std::exp(t3 - m);
-    double s = e1 + e2 + e3;
-    g[0] = e3 / s;
-    g[1] = e1 / s;
-    g[2] = e2 / s;
+    double lse = lse3(t[1] - t[3] * pts.logN[i], t[2] - t[4] * pts.logD[i], t[0], g[1], g[2], g[0]);
     g[3] = -g[1] * pts.logN[i];
     g[4] = -g[2] * pts.logD[i];
-    return m + std::log(s);
+    return lse;
   }
 
   double objective(std::span<const double> theta, const Points& pts, std::span<const double> w,

@@ -59,11 +59,8 @@ double chinchilla_objective(std::span<const double> theta, const Points& pts,
     double e2 = t2 == m ? 1.0 : (t2 == mid ? e_mid : e_lo);
     double e3 = t3 == m ? 1.0 : (t3 == mid ? e_mid : e_lo);
     double r = m + vlog(s) - lL[i];
-    double ar = r < 0 ? -r : r;
-    double h = ar <= delta ? 0.5 * r * r : delta * (ar - 0.5 * delta);
-    double slope = r > delta ? delta : (r < -delta ? -delta : r);
-    double ws = w[i] * slope / s;
-    f += w[i] * h;
+    double ws = w[i] * huber_slope(r, delta) / s;
+    f += w[i] * huber(r, delta);
     ga += ws * e1;
     gb += ws * e2;
     ge += ws * e3;
@@ -95,11 +92,8 @@ double power_objective(std::span<const double> theta, std::span<const double> lo
     double e1 = vexp(t1 - m), e3 = vexp(e - m);
     double s = e1 + e3;
     double r = m + vlog(s) - lL[i];
-    double ar = r < 0 ? -r : r;
-    double h = ar <= delta ? 0.5 * r * r : delta * (ar - 0.5 * delta);
-    double slope = r > delta ? delta : (r < -delta ? -delta : r);
-    double ws = w[i] * slope / s;
-    f += w[i] * h;
+    double ws = w[i] * huber_slope(r, delta) / s;
+    f += w[i] * huber(r, delta);
     ga += ws * e1;
     ge += ws * e3;
     gal -= ws * e1 * lx[i];

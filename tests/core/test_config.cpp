@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core_testing.h"
 
 namespace scalelab {
 namespace {
@@ -20,14 +21,7 @@ struct Fields {
   }
 };
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+using core_testing::input_error_message;
 
 TEST(ConfigBinder, TomlAndSetOverridesApplyInOrder) {
   Fields f;
@@ -62,22 +56,22 @@ TEST(ConfigBinder, ErrorsNameKeyAndSource) {
   Fields f;
   ConfigBinder b;
   f.bind(b);
-  EXPECT_NE(message_of([&] { b.apply_toml_string("[model]\nbogus = 1\n", "run.toml"); })
+  EXPECT_NE(input_error_message([&] { b.apply_toml_string("[model]\nbogus = 1\n", "run.toml"); })
                 .find("run.toml: unknown config key 'model.bogus'"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { b.apply_set("train.nope=1"); }).find("unknown config key 'train.nope'"),
+  EXPECT_NE(input_error_message([&] { b.apply_set("train.nope=1"); }).find("unknown config key 'train.nope'"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { b.apply_set("model.n=2.5"); }).find("model.n: expected an integer"),
+  EXPECT_NE(input_error_message([&] { b.apply_set("model.n=2.5"); }).find("model.n: expected an integer"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { b.apply_set("train.lr=fast"); }).find("train.lr: expected a number"),
+  EXPECT_NE(input_error_message([&] { b.apply_set("train.lr=fast"); }).find("train.lr: expected a number"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { b.apply_set("train.flag=yes"); }).find("train.flag: expected true or false"),
+  EXPECT_NE(input_error_message([&] { b.apply_set("train.flag=yes"); }).find("train.flag: expected true or false"),
             std::string::npos);
-  EXPECT_NE(message_of([&] { b.apply_set("novalue"); }).find("expected section.key=value"), std::string::npos);
-  EXPECT_NE(message_of([&] { b.apply_toml_string("model.n = \"two\"\n", "a.toml"); })
+  EXPECT_NE(input_error_message([&] { b.apply_set("novalue"); }).find("expected section.key=value"), std::string::npos);
+  EXPECT_NE(input_error_message([&] { b.apply_toml_string("model.n = \"two\"\n", "a.toml"); })
                 .find("a.toml: model.n: expected an integer"),
             std::string::npos);
-  std::string malformed = message_of([&] { b.apply_toml_string("[model\nn = 1\n", "bad.toml"); });
+  std::string malformed = input_error_message([&] { b.apply_toml_string("[model\nn = 1\n", "bad.toml"); });
   EXPECT_NE(malformed.find("bad.toml:1:"), std::string::npos) << malformed;
   EXPECT_NE(malformed.find("malformed TOML"), std::string::npos) << malformed;
   // Nothing applied by a failing document... the earlier values stay.
@@ -86,7 +80,7 @@ TEST(ConfigBinder, ErrorsNameKeyAndSource) {
 
 TEST(ConfigBinder, MissingFileNamed) {
   ConfigBinder b;
-  EXPECT_NE(message_of([&] { b.apply_toml_file("/nonexistent/run.toml"); }).find("/nonexistent/run.toml"),
+  EXPECT_NE(input_error_message([&] { b.apply_toml_file("/nonexistent/run.toml"); }).find("/nonexistent/run.toml"),
             std::string::npos);
 }
 

@@ -1,44 +1,24 @@
 // defines: scalelab::data::testing::TempDir, write_text, expect_input_error
 //
 // Small helpers shared by the data layer's tests: a scratch directory removed at the end
-// of the test, and a check that a call throws InputError whose message holds given text.
+// of the test (tests/core/core_testing.h's ScratchDir), and a check that a call throws
+// InputError whose message holds given text.
 #pragma once
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "../core/core_testing.h"
 #include "core/error.h"
 
 namespace scalelab::data::testing {
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("scalelab_data_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(std::string_view rel) const { return path_ / rel; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = core_testing::ScratchDir;
 
 inline void write_text(const std::filesystem::path& p, std::string_view text) {
   std::filesystem::create_directories(p.parent_path());

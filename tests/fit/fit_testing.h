@@ -1,5 +1,6 @@
-// Shared by the forecast and allocation tests: FitResults built from known parameters,
-// with synthetic bootstrap draws, so the tests need no fitting.
+// Shared by the fit layer's tests: FitResults built from known parameters, with
+// synthetic bootstrap draws, so the forecast and allocation tests need no fitting; and
+// input_error_message (tests/core/core_testing.h).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "../core/core_testing.h"
 #include "core/rng.h"
 #include "fit/fit_result.h"
 #include "fit/law.h"
@@ -56,15 +57,6 @@ inline FitResult make_allocation_fit(double G, double a, int draws = 0) {
   return r;
 }
 
-template <class F>
-std::string input_error(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return "";
-}
+using core_testing::input_error_message;
 
 }  // namespace scalelab::fit::testing

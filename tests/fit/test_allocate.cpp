@@ -14,7 +14,7 @@
 namespace scalelab::fit {
 namespace {
 
-using testing::input_error;
+using testing::input_error_message;
 using testing::kEpoch;
 using testing::make_allocation_fit;
 using testing::make_fit;
@@ -77,7 +77,7 @@ TEST(Allocate, KaplanJointNumericOptimumIsTheScanMinimum) {
 
 TEST(Allocate, OneVariableLawHasNoInteriorOptimum) {
   FitResult fit = make_fit("power", {1.7, 400, 0.34});
-  std::string msg = input_error([&] { allocate_compute_optimal(fit, 1e21); });
+  std::string msg = input_error_message([&] { allocate_compute_optimal(fit, 1e21); });
   EXPECT_NE(msg.find("law power"), std::string::npos) << msg;
   EXPECT_NE(msg.find("no interior minimum"), std::string::npos) << msg;
 }
@@ -194,9 +194,9 @@ TEST(Allocate, ApproachTwoFitAllocatesByPowerLaw) {
   EXPECT_NEAR(find_estimate(e, "N_opt").value, 0.3 * std::pow(1e22 / 6, 0.5), 1e-3);
   EXPECT_NEAR(find_estimate(e, "D_opt").value * find_estimate(e, "N_opt").value * 6, 1e22, 1e10);
   EXPECT_TRUE(find_estimate(e, "N_opt").has_ci);
-  std::string msg = input_error([&] { allocate_inference_aware(fit, 1e22, 0, 1e12); });
+  std::string msg = input_error_message([&] { allocate_inference_aware(fit, 1e22, 0, 1e12); });
   EXPECT_NE(msg.find("fit with --approach 3"), std::string::npos) << msg;
-  msg = input_error([&] { cost_to_target(fit, CostOptions{2.0}); });
+  msg = input_error_message([&] { cost_to_target(fit, CostOptions{2.0}); });
   EXPECT_NE(msg.find("needs a loss law"), std::string::npos) << msg;
 }
 
@@ -244,7 +244,7 @@ TEST(Cost, ComputeOnlyLawInvertsInClosedForm) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_NEAR(f[0].value, 1.7 + 1e4 * std::pow(1e21, -0.2), 1e-12);
   EXPECT_TRUE(f[0].has_ci);
-  std::string msg = input_error([&] { allocate_compute_optimal(fit, 1e21); });
+  std::string msg = input_error_message([&] { allocate_compute_optimal(fit, 1e21); });
   EXPECT_NE(msg.find("not how to split"), std::string::npos) << msg;
 }
 
@@ -267,21 +267,21 @@ TEST(Cost, DeviceHoursPriceAndUnreachableDraws) {
   EXPECT_TRUE(std::isinf(c.hi));
   Json j = estimates_to_json(e);
   EXPECT_TRUE(j["C"]["ci"][1].is_null());
-  std::string msg = input_error([&] { cost_to_target(fit, CostOptions{2.0, 0, 3.0}); });
+  std::string msg = input_error_message([&] { cost_to_target(fit, CostOptions{2.0, 0, 3.0}); });
   EXPECT_NE(msg.find("--price-per-hour needs --flops-per-second"), std::string::npos) << msg;
-  msg = input_error([&] { cost_to_target(fit, CostOptions{-1}); });
+  msg = input_error_message([&] { cost_to_target(fit, CostOptions{-1}); });
   EXPECT_NE(msg.find("--target-loss"), std::string::npos) << msg;
 }
 
 TEST(Allocate, BadBudgets) {
   FitResult fit = make_fit("chinchilla", kEpoch);
   for (double C : {0.0, -1e20, std::nan(""), std::numeric_limits<double>::infinity()}) {
-    std::string msg = input_error([&] { allocate_compute_optimal(fit, C); });
+    std::string msg = input_error_message([&] { allocate_compute_optimal(fit, C); });
     EXPECT_NE(msg.find("--budget"), std::string::npos) << msg;
   }
-  std::string msg = input_error([&] { allocate_data_constrained(fit, 1e21, 0); });
+  std::string msg = input_error_message([&] { allocate_data_constrained(fit, 1e21, 0); });
   EXPECT_NE(msg.find("--unique-tokens"), std::string::npos) << msg;
-  msg = input_error([&] { allocate_inference_aware(fit, 1e21, 0, -5); });
+  msg = input_error_message([&] { allocate_inference_aware(fit, 1e21, 0, -5); });
   EXPECT_NE(msg.find("--inference-tokens"), std::string::npos) << msg;
 }
 

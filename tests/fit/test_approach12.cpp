@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 
+#include "../core/core_testing.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "fit/approach1.h"
@@ -23,16 +24,7 @@ const double kTrueG = std::pow(kAlpha * kA / (kBeta * kB), 1.0 / (kAlpha + kBeta
 double chinchilla(double N, double D) { return kE + kA * std::pow(N, -kAlpha) + kB * std::pow(D, -kBeta); }
 double true_N_opt(double C) { return kTrueG * std::pow(C / 6, kTrueA); }
 
-template <class F>
-std::string input_error(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return "";
-}
+using core_testing::input_error_message;
 
 // Training curves: `sizes` models log-spaced in [1e7, 1e10], each seen at 40 log-spaced
 // token counts from N to 400 N; loss = L(N, D) exp(sigma z).
@@ -197,12 +189,12 @@ TEST(Approach1, BootstrapCoverageAtLeastNominal) {
 
 TEST(Approach1, RefusesDataWithoutCurves) {
   Observations one = make_curves(1, 0.0, 3);
-  std::string msg = input_error([&] { fit_approach1(one, FitOptions{}); });
+  std::string msg = input_error_message([&] { fit_approach1(one, FitOptions{}); });
   EXPECT_NE(msg.find("approach 1: needs training curves"), std::string::npos) << msg;
   // A run whose points change N is not a curve.
   Observations mixed = make_curves(3, 0.0, 3);
   mixed[5].N *= 2;
-  msg = input_error([&] { fit_approach1(mixed, FitOptions{}); });
+  msg = input_error_message([&] { fit_approach1(mixed, FitOptions{}); });
   EXPECT_NE(msg.find("run \"run0\" has points at N ="), std::string::npos) << msg;
   // Two runs over the same budgets whose curves never cross: one size wins everywhere.
   Observations apart;
@@ -211,7 +203,7 @@ TEST(Approach1, RefusesDataWithoutCurves) {
     apart.push_back({1e8, D, 6e8 * D, chinchilla(1e8, D), 0, "small", double(s)});
     apart.push_back({2e8, D / 2, 6e8 * D, chinchilla(1e8, D) - 0.5, 0, "big", double(s)});
   }
-  msg = input_error([&] { fit_approach1(apart, FitOptions{}); });
+  msg = input_error_message([&] { fit_approach1(apart, FitOptions{}); });
   EXPECT_NE(msg.find("degenerate envelope"), std::string::npos) << msg;
 }
 
@@ -248,7 +240,7 @@ TEST(Approach2, BinsNearlyEqualBudgetsAndSkipsBadOnes) {
   EXPECT_NE(r.message.find("skipped C = 3e+23"), std::string::npos) << r.message;
   Approach2Options exact;
   exact.tolerance = 0;
-  std::string msg = input_error([&] { fit_approach2(obs, FitOptions{}, exact); });
+  std::string msg = input_error_message([&] { fit_approach2(obs, FitOptions{}, exact); });
   EXPECT_NE(msg.find("usable IsoFLOP budgets"), std::string::npos) << msg;
 }
 

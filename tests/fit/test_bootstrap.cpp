@@ -52,7 +52,9 @@ TEST(Bootstrap, PointsOfOneRunAreDrawnTogether) {
     double total = 0;
     for (size_t i = 0; i < w.size(); ++i) {
       auto [it, fresh] = per_run.emplace(obs[i].run, w[i]);
-      if (!fresh) EXPECT_EQ(it->second, w[i]) << "run " << obs[i].run;
+      if (!fresh) {
+        EXPECT_EQ(it->second, w[i]) << "run " << obs[i].run;
+      }
       total += w[i];
     }
     EXPECT_EQ(total, 60);  // 6 runs drawn, 10 points each

@@ -15,7 +15,7 @@
 namespace scalelab::fit {
 namespace {
 
-using testing::input_error;
+using testing::input_error_message;
 using testing::kEpoch;
 using testing::make_allocation_fit;
 using testing::make_fit;
@@ -75,7 +75,7 @@ TEST(Forecast, AllocationFitsForecastNOptButNoLoss) {
   Estimates e = forecast_at_budget(fit, 1e22);
   EXPECT_NEAR(find_estimate(e, "N_opt").value, 0.3 * std::pow(1e22 / 6, 0.5), 1e-3);
   EXPECT_THROW(find_estimate(e, "loss"), InternalError);
-  std::string msg = input_error([&] { forecast_loss(fit, 1e9, 1e10); });
+  std::string msg = input_error_message([&] { forecast_loss(fit, 1e9, 1e10); });
   EXPECT_NE(msg.find("approach 2"), std::string::npos) << msg;
   EXPECT_NE(msg.find("--approach 3"), std::string::npos) << msg;
 }
@@ -105,23 +105,23 @@ TEST(Forecast, FitJsonRoundTripOfEveryApproach) {
 TEST(Forecast, BadFitJsonAndBadRequests) {
   Json j = make_allocation_fit(0.3, 0.5).to_json();
   j["params"].erase("H");
-  std::string msg = input_error([&] { fit_from_json(j, "f.json"); });
+  std::string msg = input_error_message([&] { fit_from_json(j, "f.json"); });
   EXPECT_NE(msg.find("f.json: fit JSON: params.H missing (approach 2)"), std::string::npos) << msg;
-  msg = input_error([&] { fit_from_json(Json{{"law", "chinchilla"}}, "g.json"); });
+  msg = input_error_message([&] { fit_from_json(Json{{"law", "chinchilla"}}, "g.json"); });
   EXPECT_NE(msg.find("g.json: fit JSON: missing field 'approach'"), std::string::npos) << msg;
   Json bad_law = make_fit("chinchilla", kEpoch).to_json();
   bad_law["law"] = "zipf";
-  msg = input_error([&] { fit_from_json(bad_law, "h.json"); });
+  msg = input_error_message([&] { fit_from_json(bad_law, "h.json"); });
   EXPECT_NE(msg.find("h.json"), std::string::npos) << msg;
   EXPECT_NE(msg.find("zipf"), std::string::npos) << msg;
-  msg = input_error([&] { load_fit("/nonexistent/fit.json"); });
+  msg = input_error_message([&] { load_fit("/nonexistent/fit.json"); });
   EXPECT_NE(msg.find("--fit /nonexistent/fit.json: no such file"), std::string::npos) << msg;
   FitResult fit = make_fit("chinchilla", kEpoch);
-  msg = input_error([&] { forecast_loss(fit, -1, 1e10); });
+  msg = input_error_message([&] { forecast_loss(fit, -1, 1e10); });
   EXPECT_NE(msg.find("--N"), std::string::npos) << msg;
-  msg = input_error([&] { forecast_loss(fit, 1e9, 0); });
+  msg = input_error_message([&] { forecast_loss(fit, 1e9, 0); });
   EXPECT_NE(msg.find("--D"), std::string::npos) << msg;
-  msg = input_error([&] { forecast_at_budget(fit, std::nan("")); });
+  msg = input_error_message([&] { forecast_at_budget(fit, std::nan("")); });
   EXPECT_NE(msg.find("--C"), std::string::npos) << msg;
 }
 

@@ -7,23 +7,13 @@
 #include <fstream>
 #include <string>
 
-#include "core/error.h"
+#include "../core/core_testing.h"
 #include "fit/observations_io.h"
 
 namespace scalelab::fit {
 namespace {
 
-// The message of the InputError that `f` throws; fails the test if none is thrown.
-template <class F>
-std::string input_error(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return "";
-}
+using core_testing::input_error_message;
 
 TEST(ObservationsIo, CsvDerivesCFromND) {
   Observations obs = parse_csv_observations("N,D,loss\n1e6,2e7,3.5\n2e6,4e7,3.1\n", "t.csv");
@@ -105,18 +95,18 @@ TEST(ObservationsIo, DropTopLossAndNFilter) {
 }
 
 TEST(ObservationsIo, MissingColumnNamesItAndListsAvailable) {
-  std::string msg = input_error([] { parse_csv_observations("N,D,val\n1,2,3\n", "m.csv"); });
+  std::string msg = input_error_message([] { parse_csv_observations("N,D,val\n1,2,3\n", "m.csv"); });
   EXPECT_NE(msg.find("m.csv"), std::string::npos) << msg;
   EXPECT_NE(msg.find("\"loss\""), std::string::npos) << msg;
   EXPECT_NE(msg.find("\"val\""), std::string::npos) << msg;  // available columns listed
   ReadOptions opt;
   opt.cols.N = "Model Size";
-  msg = input_error([&] { parse_csv_observations("N,D,loss\n1,2,3\n", "m.csv", opt); });
+  msg = input_error_message([&] { parse_csv_observations("N,D,loss\n1,2,3\n", "m.csv", opt); });
   EXPECT_NE(msg.find("\"Model Size\""), std::string::npos) << msg;
 }
 
 TEST(ObservationsIo, MissingBothDAndC) {
-  std::string msg = input_error([] { parse_csv_observations("N,loss\n1,2\n", "m.csv"); });
+  std::string msg = input_error_message([] { parse_csv_observations("N,loss\n1,2\n", "m.csv"); });
   EXPECT_NE(msg.find("\"D\""), std::string::npos) << msg;
   EXPECT_NE(msg.find("\"C\""), std::string::npos) << msg;
 }
@@ -124,7 +114,7 @@ TEST(ObservationsIo, MissingBothDAndC) {
 TEST(ObservationsIo, ExplicitOptionalColumnMustExist) {
   ReadOptions opt;
   opt.cols.run = "run_id";
-  std::string msg = input_error([&] { parse_csv_observations("N,D,loss\n1,2,3\n", "m.csv", opt); });
+  std::string msg = input_error_message([&] { parse_csv_observations("N,D,loss\n1,2,3\n", "m.csv", opt); });
   EXPECT_NE(msg.find("\"run_id\""), std::string::npos) << msg;
 }
 
@@ -147,31 +137,32 @@ TEST(ObservationsIo, BadValuesNameLineAndColumn) {
       {"N,D,loss\n", "no data rows"},
   };
   for (const auto& c : cases) {
-    std::string msg = input_error([&] { parse_csv_observations(c.csv, "bad.csv"); });
+    std::string msg = input_error_message([&] { parse_csv_observations(c.csv, "bad.csv"); });
     EXPECT_NE(msg.find(c.expect), std::string::npos) << "csv: " << c.csv << "\nmessage: " << msg;
     EXPECT_NE(msg.find("bad.csv"), std::string::npos) << msg;
   }
 }
 
 TEST(ObservationsIo, BadJsonlNamesLine) {
-  std::string msg = input_error([] { parse_jsonl_observations("{\"N\":1,\"D\":1,\"loss\":1}\n{nope\n", "b.jsonl"); });
+  std::string msg =
+      input_error_message([] { parse_jsonl_observations("{\"N\":1,\"D\":1,\"loss\":1}\n{nope\n", "b.jsonl"); });
   EXPECT_NE(msg.find("b.jsonl: line 2: not valid JSON"), std::string::npos) << msg;
-  msg = input_error([] { parse_jsonl_observations("[1,2]\n", "b.jsonl"); });
+  msg = input_error_message([] { parse_jsonl_observations("[1,2]\n", "b.jsonl"); });
   EXPECT_NE(msg.find("line 1: expected a JSON object"), std::string::npos) << msg;
-  msg = input_error([] { parse_jsonl_observations("{\"N\":1,\"D\":1,\"loss\":null}\n", "b.jsonl"); });
+  msg = input_error_message([] { parse_jsonl_observations("{\"N\":1,\"D\":1,\"loss\":null}\n", "b.jsonl"); });
   EXPECT_NE(msg.find("column \"loss\": empty value"), std::string::npos) << msg;
-  msg = input_error([] { parse_jsonl_observations("{\"N\":1,\"D\":true,\"loss\":2}\n", "b.jsonl"); });
+  msg = input_error_message([] { parse_jsonl_observations("{\"N\":1,\"D\":true,\"loss\":2}\n", "b.jsonl"); });
   EXPECT_NE(msg.find("column \"D\": \"true\" is not a number"), std::string::npos) << msg;
 }
 
 TEST(ObservationsIo, FilterErrors) {
   ReadOptions opt;
   opt.drop_top_loss = 2;
-  std::string msg = input_error([&] { parse_csv_observations("N,D,loss\n1,2,3\n2,2,3\n", "f.csv", opt); });
+  std::string msg = input_error_message([&] { parse_csv_observations("N,D,loss\n1,2,3\n2,2,3\n", "f.csv", opt); });
   EXPECT_NE(msg.find("--drop-top-loss 2"), std::string::npos) << msg;
   ReadOptions range;
   range.min_N = 10;
-  msg = input_error([&] { parse_csv_observations("N,D,loss\n1,2,3\n", "f.csv", range); });
+  msg = input_error_message([&] { parse_csv_observations("N,D,loss\n1,2,3\n", "f.csv", range); });
   EXPECT_NE(msg.find("--min-N/--max-N"), std::string::npos) << msg;
 }
 
@@ -184,17 +175,17 @@ TEST(ObservationsIo, ReadFileByExtensionAndMissingFile) {
   }
   EXPECT_EQ(read_observations(dir / "a.csv").size(), 1u);
   EXPECT_EQ(read_observations(dir / "b.jsonl").size(), 1u);
-  std::string msg = input_error([&] { read_observations(dir / "nope.csv"); });
+  std::string msg = input_error_message([&] { read_observations(dir / "nope.csv"); });
   EXPECT_NE(msg.find("nope.csv: no such file"), std::string::npos) << msg;
   std::filesystem::remove_all(dir);
 }
 
 TEST(ObservationsIo, CheckDesign) {
   Observations three = parse_csv_observations("N,D,loss\n1e6,1e7,3\n2e6,1e7,2.9\n3e6,2e7,2.8\n", "d.csv");
-  std::string msg = input_error([&] { check_design(three, 5, "chinchilla"); });
+  std::string msg = input_error_message([&] { check_design(three, 5, "chinchilla"); });
   EXPECT_NE(msg.find("law chinchilla: 5 parameters but only 3 points"), std::string::npos) << msg;
   Observations oneN = parse_csv_observations("N,D,loss\n1e6,1e7,3\n1e6,2e7,2.9\n1e6,3e7,2.8\n", "d.csv");
-  msg = input_error([&] { check_design(oneN, 2, "power"); });
+  msg = input_error_message([&] { check_design(oneN, 2, "power"); });
   EXPECT_NE(msg.find("degenerate design, every point has N = 1e+06"), std::string::npos) << msg;
   EXPECT_NO_THROW(check_design(oneN, 2, "power", /*needs_N=*/false, /*needs_D=*/true));
   EXPECT_NO_THROW(check_design(three, 3, "chinchilla"));

@@ -115,17 +115,19 @@ TEST(Objective, WeightsActAsRepeatedPoints) {
   EXPECT_NEAR(law->objective(theta, pts, w, 1e-3, g), law->objective(theta, rep, ones, 1e-3, g2), 1e-15);
 }
 
+// Rosenbrock's function (1960) with its gradient: minimum 0 at (1, 1), a curved valley.
+double rosenbrock(std::span<const double> x, std::span<double> g) {
+  double a = 1 - x[0], b = x[1] - x[0] * x[0];
+  g[0] = -2 * a - 400 * x[0] * b;
+  g[1] = 200 * b;
+  return a * a + 100 * b * b;
+}
+
 TEST(Solver, LbfgsFindsTheRosenbrockMinimum) {
-  auto rosen = [](std::span<const double> x, std::span<double> g) {
-    double a = 1 - x[0], b = x[1] - x[0] * x[0];
-    g[0] = -2 * a - 400 * x[0] * b;
-    g[1] = 200 * b;
-    return a * a + 100 * b * b;
-  };
   std::vector<double> x = {-1.2, 1.0};
   SolverOptions opt;
   opt.function_tolerance = 0;
-  SolverSummary s = minimize_lbfgs(rosen, x, opt);
+  SolverSummary s = minimize_lbfgs(rosenbrock, x, opt);
   EXPECT_TRUE(s.converged()) << s.message();
   EXPECT_EQ(s.status, SolverStatus::kGradientTolerance);
   EXPECT_NEAR(x[0], 1.0, 1e-6);
@@ -164,16 +166,10 @@ TEST(Solver, NonFiniteStartIsReportedNotHidden) {
 }
 
 TEST(Solver, ReportsTheIterationLimit) {
-  auto rosen = [](std::span<const double> x, std::span<double> g) {
-    double a = 1 - x[0], b = x[1] - x[0] * x[0];
-    g[0] = -2 * a - 400 * x[0] * b;
-    g[1] = 200 * b;
-    return a * a + 100 * b * b;
-  };
   std::vector<double> x = {-1.2, 1.0};
   SolverOptions opt;
   opt.max_iterations = 3;
-  SolverSummary s = minimize_lbfgs(rosen, x, opt);
+  SolverSummary s = minimize_lbfgs(rosenbrock, x, opt);
   EXPECT_EQ(s.status, SolverStatus::kMaxIterations);
   EXPECT_LT(s.final_cost, s.initial_cost);
 }

@@ -14,7 +14,7 @@
 namespace scalelab {
 namespace {
 
-using train_testing::message_of;
+using train_testing::input_error_message;
 using train_testing::ScratchDir;
 
 Checkpoint sample_checkpoint() {
@@ -87,17 +87,18 @@ TEST(Checkpoint, DamagedFilesAreRefusedNamingTheFile) {
   for (const auto& c : cases) {
     const auto path = dir / c.name;
     write_file_atomic(path, c.content);
-    const std::string msg = message_of([&] { read_checkpoint(path); });
+    const std::string msg = input_error_message([&] { read_checkpoint(path); });
     EXPECT_NE(msg.find(path.string()), std::string::npos) << c.name << ": " << msg;
     EXPECT_NE(msg.find(c.expect), std::string::npos) << c.name << ": " << msg;
   }
-  EXPECT_NE(message_of([&] { read_checkpoint(dir / "absent.bin"); }).find("absent.bin"), std::string::npos);
+  EXPECT_NE(input_error_message([&] { read_checkpoint(dir / "absent.bin"); }).find("absent.bin"), std::string::npos);
 }
 
 TEST(Checkpoint, ConfigMismatchNamesTheField) {
   const Json stored = load_run_config("", {}).to_json();
   const Json other = load_run_config("", {"model.d_model=128", "model.n_head=4"}).to_json();
-  const std::string msg = message_of([&] { check_checkpoint_config("runs/a/checkpoint.bin", stored, other, {}); });
+  const std::string msg =
+      input_error_message([&] { check_checkpoint_config("runs/a/checkpoint.bin", stored, other, {}); });
   EXPECT_NE(msg.find("runs/a/checkpoint.bin"), std::string::npos) << msg;
   EXPECT_NE(msg.find("model.d_model = 64 there, 128 now"), std::string::npos) << msg;
   // Keys that do not change the trained numbers may differ.

@@ -11,7 +11,7 @@
 namespace scalelab {
 namespace {
 
-using train_testing::message_of;
+using train_testing::input_error_message;
 using train_testing::ScratchDir;
 
 TEST(TrainConfig, DefaultsAreValid) {
@@ -84,7 +84,7 @@ TEST(TrainConfig, BadValuesNameTheirField) {
       {{"train.lr=fast"}, "train.lr"},
   };
   for (const auto& [sets, field] : cases) {
-    const std::string msg = message_of([&] { load_run_config("", sets); });
+    const std::string msg = input_error_message([&] { load_run_config("", sets); });
     EXPECT_NE(msg.find(field), std::string::npos) << sets[0] << " -> " << msg;
     EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
   }
@@ -94,13 +94,13 @@ TEST(TrainConfig, MalformedTomlAndUnknownTomlKeyNameTheFile) {
   ScratchDir dir;
   const auto bad = dir / "bad.toml";
   std::ofstream(bad) << "[model\nn_layer = 2\n";
-  EXPECT_NE(message_of([&] { load_run_config(bad.string(), {}); }).find("bad.toml"), std::string::npos);
+  EXPECT_NE(input_error_message([&] { load_run_config(bad.string(), {}); }).find("bad.toml"), std::string::npos);
   const auto unknown = dir / "unknown.toml";
   std::ofstream(unknown) << "[train]\nlearning_rate = 0.1\n";
-  const std::string msg = message_of([&] { load_run_config(unknown.string(), {}); });
+  const std::string msg = input_error_message([&] { load_run_config(unknown.string(), {}); });
   EXPECT_NE(msg.find("unknown.toml"), std::string::npos) << msg;
   EXPECT_NE(msg.find("train.learning_rate"), std::string::npos) << msg;
-  EXPECT_NE(message_of([&] { load_run_config((dir / "missing.toml").string(), {}); }).find("missing.toml"),
+  EXPECT_NE(input_error_message([&] { load_run_config((dir / "missing.toml").string(), {}); }).find("missing.toml"),
             std::string::npos);
 }
 

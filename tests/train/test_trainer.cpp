@@ -16,7 +16,7 @@
 namespace scalelab {
 namespace {
 
-using train_testing::message_of;
+using train_testing::input_error_message;
 using train_testing::sample_corpus_path;
 using train_testing::ScratchDir;
 
@@ -202,7 +202,7 @@ TEST(Trainer, CheckpointFromAnotherConfigIsRefusedAndKept) {
   TrainerOptions opt;
   opt.out_dir = dir / "run";
   opt.log = false;
-  const std::string msg = message_of([&] { Trainer t(load_run_config("", other), opt); });
+  const std::string msg = input_error_message([&] { Trainer t(load_run_config("", other), opt); });
   EXPECT_NE(msg.find((dir / "run" / "checkpoint.bin").string()), std::string::npos) << msg;
   EXPECT_NE(msg.find("model.d_model"), std::string::npos) << msg;
   EXPECT_EQ(read_file(dir / "run" / "checkpoint.bin"), before);
@@ -216,7 +216,7 @@ TEST(Trainer, BadDataWritesNothing) {
   TrainerOptions opt;
   opt.out_dir = dir / "out";
   opt.log = false;
-  const std::string msg = message_of([&] { Trainer t(load_run_config("", sets), opt); });
+  const std::string msg = input_error_message([&] { Trainer t(load_run_config("", sets), opt); });
   EXPECT_NE(msg.find("data."), std::string::npos) << msg;
   EXPECT_FALSE(std::filesystem::exists(dir / "out"));
 }

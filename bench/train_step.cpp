@@ -1,0 +1,241 @@
+// bench_train_step: scalelab's training throughput on one model shape, timed cleanly
+// (no evaluation, logging or data loading in the timed loop), for
+// bench/train_vs_pytorch.sh. Each step is what the trainer does:
+//   zero_grad; forward_backward(B x T random tokens); grad_norm; clip to 1; adamw_step.
+//
+//   build/bench/bench_train_step --n_layer 6 --d_model 256 --n_head 8 --seq_len 256
+//       --batch 8 --steps 20 --warmup 3 --threads 2 [--profile]
+// prints a human line and a machine line:
+//   train_step tokens_per_s <x> gflops <y> ms_per_step <z>
+// GFLOP/s uses the full FLOP count of Hoffmann et al. 2022, appendix F (every matmul,
+// attention logits and softmax, embeddings and output logits; backward = 2 x forward),
+// model/accounting.h count_flops().per_token_full.
+//
+// --profile wraps the backend in a timing decorator and prints seconds per op, so a
+// shortfall can be attributed to an op family (the kernels are in src/backend/cpu/). The
+// decorator adds a clock read per op call; the timed figures come from runs without it.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/gpt.h"
+#include "core/rng.h"
+#include "core/timer.h"
+#include "model/accounting.h"
+#include "model/model_config.h"
+
+namespace scalelab {
+namespace {
+
+struct Options {
+  ModelConfig model;
+  int batch = 16, steps = 20, warmup = 3, threads = 2;
+  bool profile = false;
+};
+
+[[noreturn]] void usage(const std::string& msg) {
+  std::fprintf(stderr, "bench_train_step: %s\nusage: bench_train_step --n_layer L --d_model C --n_head H "
+               "--seq_len T --batch B [--vocab V] [--steps N] [--warmup N] [--threads N] [--profile]\n",
+               msg.c_str());
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--profile") {
+      o.profile = true;
+      continue;
+    }
+    if (i + 1 >= argc) usage("missing value after " + a);
+    char* end = nullptr;
+    const long v = std::strtol(argv[++i], &end, 10);
+    if (*end != '\0' || v < 0) usage(a + ": expected a non-negative integer");
+    if (a == "--n_layer") o.model.n_layer = v;
+    else if (a == "--d_model") o.model.d_model = v;
+    else if (a == "--n_head") o.model.n_head = v;
+    else if (a == "--seq_len") o.model.seq_len = v;
+    else if (a == "--vocab") o.model.vocab = v;
+    else if (a == "--batch") o.batch = static_cast<int>(v);
+    else if (a == "--steps") o.steps = static_cast<int>(v);
+    else if (a == "--warmup") o.warmup = static_cast<int>(v);
+    else if (a == "--threads") o.threads = static_cast<int>(v);
+    else usage("unknown flag " + a);
+  }
+  if (o.batch < 1 || o.steps < 1 || o.threads < 1) usage("--batch, --steps and --threads must be >= 1");
+  return o;
+}
+
+// Forwards every call to the wrapped backend and accumulates wall seconds per op. The
+// ops run synchronously on the CPU backend, so the clock brackets the work.
+class ProfilingBackend final : public Backend {
+ public:
+  explicit ProfilingBackend(std::unique_ptr<Backend> inner) : in_(std::move(inner)) {}
+  const std::map<std::string, double>& seconds() const { return seconds_; }
+  void reset() { seconds_.clear(); }
+
+  std::string name() const override { return in_->name(); }
+  int threads() const override { return in_->threads(); }
+  float* alloc(size_t n) override { return in_->alloc(n); }
+  int32_t* alloc_i32(size_t n) override { return in_->alloc_i32(n); }
+  void free(void* p) override { in_->free(p); }
+  void zero(float* p, size_t n) override { timed("zero", [&] { in_->zero(p, n); }); }
+  void upload(float* d, const float* h, size_t n) override { timed("upload", [&] { in_->upload(d, h, n); }); }
+  void download(float* h, const float* s, size_t n) override { timed("download", [&] { in_->download(h, s, n); }); }
+  void upload_i32(int32_t* d, const int32_t* h, size_t n) override { in_->upload_i32(d, h, n); }
+
+  void encoder_forward(float* out, const int32_t* inp, const float* wte, const float* wpe, int B, int T,
+                       int C) override {
+    timed("encoder_forward", [&] { in_->encoder_forward(out, inp, wte, wpe, B, T, C); });
+  }
+  void encoder_backward(float* dwte, float* dwpe, const float* dout, const int32_t* inp, int B, int T,
+                        int C) override {
+    timed("encoder_backward", [&] { in_->encoder_backward(dwte, dwpe, dout, inp, B, T, C); });
+  }
+  void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* w, const float* b,
+                         int N, int C) override {
+    timed("layernorm_forward", [&] { in_->layernorm_forward(out, mean, rstd, inp, w, b, N, C); });
+  }
+  void layernorm_backward(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
+                          const float* mean, const float* rstd, int N, int C) override {
+    timed("layernorm_backward", [&] { in_->layernorm_backward(dinp, dw, db, dout, inp, w, mean, rstd, N, C); });
+  }
+  void matmul_forward(float* out, const float* inp, const float* w, const float* bias, int N, int C,
+                      int OC) override {
+    // Split by output width, so the vocabulary projection shows apart from the blocks'.
+    timed(OC == C ? "matmul_forward (C->C)" : "matmul_forward (other)",
+          [&] { in_->matmul_forward(out, inp, w, bias, N, C, OC); });
+  }
+  void matmul_backward(float* dinp, float* dw, float* dbias, const float* dout, const float* inp, const float* w,
+                       int N, int C, int OC) override {
+    timed(OC == C ? "matmul_backward (C->C)" : "matmul_backward (other)",
+          [&] { in_->matmul_backward(dinp, dw, dbias, dout, inp, w, N, C, OC); });
+  }
+  size_t attention_state_floats(int B, int T, int NH) const override {
+    return in_->attention_state_floats(B, T, NH);
+  }
+  void attention_forward(float* out, float* state, const float* qkv, int B, int T, int C, int NH,
+                         float scale) override {
+    timed("attention_forward", [&] { in_->attention_forward(out, state, qkv, B, T, C, NH, scale); });
+  }
+  void attention_backward(float* dqkv, const float* dout, const float* qkv, const float* out, const float* state,
+                          int B, int T, int C, int NH, float scale) override {
+    timed("attention_backward", [&] { in_->attention_backward(dqkv, dout, qkv, out, state, B, T, C, NH, scale); });
+  }
+  void gelu_forward(float* out, const float* inp, size_t n) override {
+    timed("gelu_forward", [&] { in_->gelu_forward(out, inp, n); });
+  }
+  void gelu_backward(float* dinp, const float* inp, const float* dout, size_t n) override {
+    timed("gelu_backward", [&] { in_->gelu_backward(dinp, inp, dout, n); });
+  }
+  void residual_forward(float* out, const float* a, const float* b, size_t n) override {
+    timed("residual_forward", [&] { in_->residual_forward(out, a, b, n); });
+  }
+  void crossentropy_forward_backward(float* logits, float* losses, const int32_t* targets, int N, int V,
+                                     float logit_scale, float dloss) override {
+    timed("crossentropy", [&] { in_->crossentropy_forward_backward(logits, losses, targets, N, V, logit_scale, dloss); });
+  }
+  double sum_squares(const float* x, size_t n) override {
+    double r = 0;
+    timed("sum_squares", [&] { r = in_->sum_squares(x, n); });
+    return r;
+  }
+  void adamw_update(float* params, const float* grads, float* m, float* v, size_t n, const AdamWStep& s) override {
+    timed("adamw_update", [&] { in_->adamw_update(params, grads, m, v, n, s); });
+  }
+
+ private:
+  template <class F>
+  void timed(const char* op, F&& f) {
+    Timer t;
+    f();
+    seconds_[op] += t.seconds();
+  }
+  std::unique_ptr<Backend> in_;
+  std::map<std::string, double> seconds_;
+};
+
+// Random tokens in [0, V): inputs (B,T) and next-token targets, as the loader yields.
+void random_batch(Rng& rng, int B, int T, int64_t V, std::vector<int32_t>& inp, std::vector<int32_t>& tgt) {
+  const auto draw = [&] { return static_cast<int32_t>(rng.below(static_cast<uint64_t>(V))); };
+  for (size_t b = 0; b < static_cast<size_t>(B); ++b) {
+    int32_t cur = draw();
+    for (size_t t = 0; t < static_cast<size_t>(T); ++t) {
+      const int32_t next = draw();
+      inp[b * static_cast<size_t>(T) + t] = cur;
+      tgt[b * static_cast<size_t>(T) + t] = next;
+      cur = next;
+    }
+  }
+}
+
+int run(const Options& o) {
+  o.model.validate();
+  std::unique_ptr<Backend> backend = make_backend("cpu", o.threads);
+  ProfilingBackend* prof = nullptr;
+  if (o.profile) {
+    auto p = std::make_unique<ProfilingBackend>(std::move(backend));
+    prof = p.get();
+    backend = std::move(p);
+  }
+  const int B = o.batch, T = static_cast<int>(o.model.seq_len);
+  Gpt gpt(o.model, *backend, B);
+  gpt.init(1337);
+  Rng rng(42);
+  std::vector<int32_t> inp(static_cast<size_t>(B) * T), tgt(inp.size());
+  const AdamWConfig opt;
+  double loss = 0;
+  auto step = [&](int64_t s) {
+    random_batch(rng, B, T, o.model.vocab, inp, tgt);
+    gpt.zero_grad();
+    loss = gpt.forward_backward(inp.data(), tgt.data(), B, T, 1.0f);
+    const double norm = gpt.grad_norm();
+    gpt.adamw_step(opt, 3e-4, s, norm > 1.0 ? 1.0 / norm : 1.0);
+  };
+  for (int s = 1; s <= o.warmup; ++s) step(s);
+  if (prof) prof->reset();
+  Timer timer;
+  for (int s = 1; s <= o.steps; ++s) step(o.warmup + s);
+  const double secs = timer.seconds();
+
+  const double tokens = static_cast<double>(B) * T * o.steps;
+  const double tps = tokens / secs;
+  const double flops_per_token = count_flops(o.model).per_token_full;
+  const double gflops = tps * flops_per_token / 1e9;
+  std::printf("scalelab L=%lld C=%lld NH=%lld T=%d B=%d V=%lld threads=%d: %d steps in %.3f s, loss %.4f, "
+              "%.0f tokens/s, %.2f GFLOP/s (full count, Hoffmann et al. 2022 app. F: %.3g FLOPs/token)\n",
+              static_cast<long long>(o.model.n_layer), static_cast<long long>(o.model.d_model),
+              static_cast<long long>(o.model.n_head), T, B, static_cast<long long>(o.model.vocab), o.threads,
+              o.steps, secs, loss, tps, gflops, flops_per_token);
+  if (prof) {
+    double total = 0;
+    for (const auto& [op, s] : prof->seconds()) total += s;
+    std::vector<std::pair<double, std::string>> rows;
+    for (const auto& [op, s] : prof->seconds()) rows.emplace_back(s, op);
+    std::sort(rows.rbegin(), rows.rend());
+    std::printf("profile (ms per step; op time %.1f of %.1f ms wall):\n", 1e3 * total / o.steps,
+                1e3 * secs / o.steps);
+    for (const auto& [s, op] : rows)
+      std::printf("  %-26s %8.2f ms  %5.1f%%\n", op.c_str(), 1e3 * s / o.steps, 100.0 * s / secs);
+  }
+  std::printf("train_step tokens_per_s %.1f gflops %.3f ms_per_step %.3f\n", tps, gflops, 1e3 * secs / o.steps);
+  return 0;
+}
+
+}  // namespace
+}  // namespace scalelab
+
+int main(int argc, char** argv) {
+  try {
+    return scalelab::run(scalelab::parse(argc, argv));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_train_step: %s\n", e.what());
+    return 2;
+  }
+}

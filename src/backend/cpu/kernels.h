@@ -1,0 +1,108 @@
+// defines: scalelab::cpu:: the CPU kernels behind CpuBackend (one family per .cpp in this
+//          folder), and the small helpers they share (work split, vectorisable exp, BLAS
+//          threading)
+//
+// Internal to backend/cpu/. Shapes and semantics are those of backend.h; every kernel
+// takes the thread count `nt` and splits its work by a static rule that depends only on
+// the sizes and nt, so results are bit-identical for a given nt. Reductions across
+// threads go through per-thread partials combined in thread order (no atomics).
+//
+//   cpu::layernorm_forward(out, mean, rstd, x, w, b, N, C, /*nt=*/2);
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+namespace scalelab::cpu {
+
+// ---- helpers ---------------------------------------------------------------------
+// Part `i` of `parts` near-equal contiguous pieces of [0, n); boundaries are rounded to
+// multiples of `align` (the last piece takes the rest).
+struct Range {
+  size_t begin, end;
+};
+inline Range split(size_t n, int parts, int i, size_t align = 1) {
+  size_t per = (n + parts - 1) / parts;
+  per = (per + align - 1) / align * align;
+  size_t b = per * i, e = b + per;
+  if (b > n) b = n;
+  if (e > n || i == parts - 1) e = n;
+  return {b, e};
+}
+
+// exp(x) for float, written so that GCC vectorises loops calling it (std::exp does not
+// vectorise without -ffast-math). Cody and Waite (1980) range reduction x = n ln2 + r,
+// |r| <= ln2/2, then the degree-7 Taylor polynomial of e^r (truncation error
+// (ln2/2)^8 / 8! < 6e-9 relative) and 2^n assembled in the exponent bits. Inputs are
+// clamped to [-87, 88], so results stay normal and finite (exp(-100) gives 1.6e-38, not
+// 4e-44: harmless in softmax and sigmoid, where it is added to numbers near 1).
+inline float exp_approx(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
+  const float kShifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  float n = (x * 1.44269504088896341f + kShifter) - kShifter;
+  float r = x - n * 0.693145751953125f;  // ln2 split in a high part exact in float
+  r = r - n * 1.428606765330187e-06f;    // and the low remainder
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  return p * std::bit_cast<float>(bits);
+}
+
+// Sets OpenBLAS's own thread count (a process-wide setting; a no-op when unchanged).
+// Kept at 1 while our OpenMP threads call sgemm (nested pools oversubscribe the cores);
+// see matmul.cpp.
+void blas_set_threads(int n);
+
+// How matmul uses the cores (matmul.cpp); a process-wide switch for benchmarks.
+enum class GemmPolicy { kSplitRows, kBlasThreads };
+void set_gemm_policy(GemmPolicy p);
+GemmPolicy gemm_policy();
+
+// ---- encoder.cpp ---------------------------------------------------------------------
+void encoder_forward(float* out, const int32_t* inp, const float* wte, const float* wpe, int B, int T, int C,
+                     int nt);
+void encoder_backward(float* dwte, float* dwpe, const float* dout, const int32_t* inp, int B, int T, int C, int nt);
+
+// ---- layernorm.cpp -------------------------------------------------------------------
+void layernorm_forward(float* out, float* mean, float* rstd, const float* inp, const float* w, const float* b, int N,
+                       int C, int nt);
+void layernorm_backward(float* dinp, float* dw, float* db, const float* dout, const float* inp, const float* w,
+                        const float* mean, const float* rstd, int N, int C, int nt);
+
+// ---- matmul.cpp ----------------------------------------------------------------------
+void matmul_forward(float* out, const float* inp, const float* w, const float* bias, int N, int C, int OC, int nt);
+void matmul_backward(float* dinp, float* dw, float* dbias, const float* dout, const float* inp, const float* w,
+                     int N, int C, int OC, int nt);
+
+// ---- attention.cpp -------------------------------------------------------------------
+// att (B,NH,T,T): the probabilities, zero above the diagonal.
+void attention_forward(float* out, float* att, const float* qkv, int B, int T, int C, int NH, float scale, int nt);
+// `out` must be attention_forward's output: row sums of P * dP are computed as dout . out.
+void attention_backward(float* dqkv, const float* dout, const float* qkv, const float* out, const float* att, int B,
+                        int T, int C, int NH, float scale, int nt);
+
+// ---- gelu.cpp ------------------------------------------------------------------------
+void gelu_forward(float* out, const float* inp, size_t n, int nt);
+void gelu_backward(float* dinp, const float* inp, const float* dout, size_t n, int nt);
+
+// ---- residual.cpp --------------------------------------------------------------------
+void residual_forward(float* out, const float* a, const float* b, size_t n, int nt);
+
+// ---- crossentropy.cpp ----------------------------------------------------------------
+void crossentropy_forward_backward(float* logits, float* losses, const int32_t* targets, int N, int V,
+                                   float logit_scale, float dloss, int nt);
+
+// ---- adamw.cpp -----------------------------------------------------------------------
+double sum_squares(const float* x, size_t n, int nt);
+void adamw_update(float* params, const float* grads, float* m, float* v, size_t n, float lr, float beta1, float beta2,
+                  float eps, float weight_decay, int64_t t, float grad_scale, int nt);
+
+}  // namespace scalelab::cpu
