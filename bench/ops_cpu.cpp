@@ -9,8 +9,10 @@
 // Then it adds the ops up as one training step (n_layer blocks, embeddings, logits,
 // cross-entropy, AdamW) and reports that step's achieved GFLOP/s as a share of the
 // ceiling: a large square cblas_sgemm threaded by OpenBLAS on the same thread count.
-// OpenBLAS 0.3.21 takes AMD Zen 5 for Haswell (AVX2 kernels); OPENBLAS_CORETYPE=SkylakeX in
-// the environment selects its AVX-512 kernels, which run about 1.8x faster there.
+// OpenBLAS runs its AVX2 (Haswell) kernels where the environment says
+// OPENBLAS_CORETYPE=Haswell, as on our development machines; its AVX-512 kernels
+// (SkylakeX, Cooperlake: chosen from the CPU when the variable is unset) run about 1.8x
+// faster there. The core in use is printed with the figures.
 //
 //   build/bench/bench_ops_cpu --threads 2 --shape 6,256,8,256,8 --reps 5 [--gemm split|blas]
 // (--gemm: how matmul uses the threads, backend/cpu/matmul.cpp; split is the default.)

@@ -58,6 +58,7 @@ fi
 
 export OMP_NUM_THREADS="$THREADS" OPENBLAS_NUM_THREADS="$THREADS"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (${THREADS} threads per run, $(nproc) cores)"
+echo "OpenBLAS kernels: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset (chosen from the CPU)}, the same for both sides"
 
 # Field after a key in the machine line of a program's output ("key value").
 field() { awk -v k="$2" '{ for (i = 1; i < NF; ++i) if ($i == k) print $(i + 1) }' <<<"$1" | tail -n1; }

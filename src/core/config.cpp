@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -125,12 +126,10 @@ void ConfigBinder::apply_set(const std::string& assignment) {
 nlohmann::json ConfigBinder::to_json() const {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [key, field] : fields_) {
-    nlohmann::json::json_pointer ptr("/" + [&] {
-      std::string s = key;
-      for (auto& c : s)
-        if (c == '.') c = '/';
-      return s;
-    }());
+    std::string path = "/";
+    path += key;
+    std::replace(path.begin(), path.end(), '.', '/');
+    nlohmann::json::json_pointer ptr(path);
     std::visit([&](auto* p) { out[ptr] = *p; }, field.target);
   }
   return out;
