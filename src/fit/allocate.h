@@ -16,7 +16,8 @@
 //   target); the baseline is the compute-optimal model reaching that same loss, whose total
 //   is 6 N* D* + 2 N* D_inf; saving = 1 - total / baseline_total.
 // - Data-constrained with U unique tokens: with the data-constrained law (Muennighoff et
-//   al. 2023, eqs. 5-6) the law itself prices repeated epochs, so the allocation is the
+//   al. 2023, eqs. 5-6) the law itself prices repeated epochs and parameters beyond the
+//   compute-optimal size for U (a kink in the loss along the line), so the allocation is the
 //   numeric minimum along C = 6 N D with that U. With any other law we do not extrapolate
 //   repetition: D is capped at U (one epoch) and the rest of the budget goes to N = C/(6U)
 //   (at fixed D the loss falls with N, so this is the best allocation without repeats).

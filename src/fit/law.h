@@ -17,8 +17,9 @@
 //   "kaplan"           Kaplan et al. 2020, eqs. 1.1, 1.2, 1.5: L(N) = (Nc/N)^aN (variable "N"),
 //                      L(D) = (Dc/D)^aD ("D"), joint [(Nc/N)^(aN/aD) + Dc/D]^aD ("ND")
 //   "chinchilla"       Hoffmann et al. 2022, eq. 2: L(N,D) = E + A/N^alpha + B/D^beta
-//   "data-constrained" Muennighoff et al. 2023, eqs. 5-6: Chinchilla's form with D replaced
-//                      by the effective data D' of repeated epochs (see laws_data_constrained.cpp)
+//   "data-constrained" Muennighoff et al. 2023, eqs. 5-6: Chinchilla's form at the effective
+//                      data D' of repeated epochs (R*_D) and effective parameters N' beyond the
+//                      compute-optimal size for the unique data (R*_N); laws_data_constrained.cpp
 //   "bnsl"             Caballero et al. 2022, eq. 1: broken neural scaling law with 1 or 2
 //                      breaks (LawOptions::breaks) in X (LawOptions::variable)
 //

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -136,6 +137,50 @@ TEST_F(FitCli, ChinchillaApproach3TableAndJson) {
   EXPECT_NEAR(a["cost"]["device_hours"]["value"].get<double>(), C / 4e14 / 3600, 1e-6 * C / 4e14 / 3600);
   EXPECT_TRUE(a["cost"]["C"].contains("ci"));
   EXPECT_LT(C, 5.76e23);  // loss 2.0 is above the loss at 5.76e23 (~1.97), so cheaper
+}
+
+TEST_F(FitCli, DataConstrainedLawEndToEnd) {
+  // Noise-free points of Muennighoff et al. 2023's law (eqs. 5-6) written out by hand:
+  // six sizes x three tokens-per-parameter ratios x epochs {1, 4, 16, 64} of U unique tokens.
+  const double E = 1.8, A = 480, B = 2100, al = 0.35, be = 0.37, RD = 15.4, RN = 5.3;
+  std::string csv = "N,D,U,loss\n";
+  for (int i = 0; i < 6; ++i) {
+    double N = 1e7 * std::pow(10.0, 3.0 * i / 5);
+    for (double ratio : {5.0, 20.0, 80.0})
+      for (double epochs : {1.0, 4.0, 16.0, 64.0}) {
+        double D = ratio * N, U = D / epochs, UD = std::min(U, D);
+        double Dp = UD + UD * RD * (1 - std::exp(-(D / UD - 1) / RD));
+        double UN = std::min(std::pow(al * A * std::pow(UD, be) / (be * B), 1 / al), N);
+        double Np = UN + UN * RN * (1 - std::exp(-(N / UN - 1) / RN));
+        double loss = E + A * std::pow(Np, -al) + B * std::pow(Dp, -be);
+        char row[160];
+        std::snprintf(row, sizeof row, "%.17g,%.17g,%.17g,%.17g\n", N, D, U, loss);
+        csv += row;
+      }
+  }
+  const std::string data_csv = write("dc_points.csv", csv), json = path("dc_fit.json");
+  CliRun r = scalelab("fit '" + data_csv + "' --law data-constrained --max-starts 300 --bootstrap 10 --seed 1 --json '" +
+                      json + "'");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  for (const char* s : {"R_D_star", "R_N_star", "N'"}) EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  scalelab::Json j = scalelab::read_json_file(json);
+  EXPECT_EQ(j["law"], "data-constrained");
+  EXPECT_NEAR(j["params"]["R_D_star"].get<double>(), RD, 0.02 * RD);
+  EXPECT_NEAR(j["params"]["R_N_star"].get<double>(), RN, 0.02 * RN);
+  EXPECT_NEAR(j["params"]["alpha"].get<double>(), al, 0.002);
+  EXPECT_TRUE(j["ci"].contains("R_N_star"));
+
+  // Forecast with unique tokens, and the data-constrained allocation under the law.
+  r = scalelab("forecast --fit '" + json + "' --N 1e10 --D 1e11 --U 1e9");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("loss"), std::string::npos) << r.out;
+  const std::string al_json = path("dc_allocate.json");
+  r = scalelab("allocate --fit '" + json + "' --budget 1e22 --unique-tokens 1e9 --json '" + al_json + "'");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  scalelab::Json a = scalelab::read_json_file(al_json);
+  double N = a["data_constrained"]["N"]["value"].get<double>(), D = a["data_constrained"]["D"]["value"].get<double>();
+  EXPECT_NEAR(6 * N * D / 1e22, 1, 1e-9);
+  EXPECT_GT(a["data_constrained"]["epochs"]["value"].get<double>(), 1);  // repeating pays
 }
 
 TEST_F(FitCli, Approach2OnIsoFlopGrid) {

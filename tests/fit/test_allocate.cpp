@@ -51,7 +51,7 @@ TEST(Allocate, NumericPathMatchesClosedForm) {
   // The data-constrained law with U = 0 is the Chinchilla law (D' = D), but it takes the
   // numeric path (scan + golden section).
   std::vector<double> p = kEpoch;
-  p.push_back(15.4);
+  p.insert(p.end(), {15.4, 5.3});  // R*_D, R*_N
   FitResult dc = make_fit("data-constrained", p);
   FitModel m(dc);
   for (double C : {1e19, 5.76e23, 1e27}) {
@@ -167,7 +167,7 @@ TEST(Allocate, DataConstrainedCapsTokensForChinchilla) {
 
 TEST(Allocate, DataConstrainedLawRepeatsEpochs) {
   std::vector<double> p = kEpoch;
-  p.push_back(15.4);  // R*_D of Muennighoff et al. 2023
+  p.insert(p.end(), {15.4, 5.3});  // R*_D, R*_N of Muennighoff et al. 2023
   FitResult fit = make_fit("data-constrained", p);
   FitModel m(fit);
   const double C = 5.76e23;
@@ -186,6 +186,29 @@ TEST(Allocate, DataConstrainedLawRepeatsEpochs) {
   // Plenty of unique data: the unconstrained optimum.
   Estimates plenty = allocate_data_constrained(fit, C, free.D * 10);
   EXPECT_NEAR(find_estimate(plenty, "N").value / free.N, 1, 1e-6);
+}
+
+TEST(Allocate, DataConstrainedLawPricesExcessParameters) {
+  // Few unique tokens (a 30th of the unconstrained D_opt): the optimum repeats data, and
+  // with excess parameters decaying (R*_N = 5.3, Muennighoff et al. 2023 eq. 6) it buys
+  // fewer parameters than when they keep full value (R*_N -> infinity). Both optima are
+  // the minimum of a dense scan of the iso-FLOP line under their own law.
+  const double C = 5.76e23;
+  const double U = chinchilla_optimal(kEpoch, C).D / 30;
+  double N_of[2];
+  for (int k = 0; k < 2; ++k) {
+    std::vector<double> p = kEpoch;
+    p.insert(p.end(), {15.4, k == 0 ? 5.3 : 1e12});
+    FitResult fit = make_fit("data-constrained", p);
+    FitModel m(fit);
+    Estimates e = allocate_data_constrained(fit, C, U);
+    N_of[k] = find_estimate(e, "N").value;
+    EXPECT_NEAR(6 * N_of[k] * find_estimate(e, "D").value / C, 1, 1e-12);
+    auto [sx, sf] = scan_min(m, fit.params, C, std::log(N_of[k]) - 3, std::log(N_of[k]) + 3, 20001, U);
+    EXPECT_LE(find_estimate(e, "loss").value, sf + 1e-12) << k;
+    EXPECT_NEAR(sx, std::log(N_of[k]), 6.0 / 20000 * 1.01) << k;
+  }
+  EXPECT_LT(N_of[0], 0.95 * N_of[1]);
 }
 
 TEST(Allocate, ApproachTwoFitAllocatesByPowerLaw) {

@@ -33,7 +33,7 @@ std::vector<Case> cases() {
       {"kaplan", opts("N"), {8.8e13, 0.076}},
       {"kaplan", opts("D"), {5.4e13, 0.095}},
       {"kaplan", opts("ND"), {8.8e13, 5.4e13, 0.076, 0.095}},
-      {"data-constrained", {}, {1.8, 480, 2100, 0.35, 0.37, 15.4}},
+      {"data-constrained", {}, {1.8, 480, 2100, 0.35, 0.37, 15.4, 5.3}},
       {"bnsl", opts("N", 1), {1.5, 30, 0.1, 0.3, 3e8, 0.5}},
       {"bnsl", opts("D", 2), {1.5, 30, 0.1, 0.3, 1e9, 0.5, 0.2, 1e11, 0.8}},
   };
@@ -140,16 +140,22 @@ TEST(Laws, FitSpaceFormStaysFiniteAtExtremeStarts) {
 TEST(Laws, DataConstrainedReducesToChinchillaWithoutRepetition) {
   auto dc = make_law("data-constrained");
   auto ch = make_law("chinchilla");
-  std::vector<double> p = {1.8, 480, 2100, 0.35, 0.37, 15.4};
-  Observation x{.N = 1e8, .D = 2e9, .C = 1.2e18, .loss = 3, .U = 0};
+  std::vector<double> p = {1.8, 480, 2100, 0.35, 0.37, 15.4, 5.3};
+  // N = 5e7 lies below N_opt(2e9 tokens) ~ 8.5e7 for these parameters: no excess parameters.
+  Observation x{.N = 5e7, .D = 2e9, .C = 6e17, .loss = 3, .U = 0};
   EXPECT_DOUBLE_EQ(dc->predict(p, x), ch->predict(p, x));  // U unknown: no repetition
   x.U = 4e9;                                                // more unique tokens than seen
   EXPECT_DOUBLE_EQ(dc->predict(p, x), ch->predict(p, x));
-  // 4 epochs of U: worth less than 4U fresh tokens but more than U (Muennighoff et al. 2023).
+  // 4 epochs of U: worth less than 4U fresh tokens but more than U (Muennighoff et al. 2023);
+  // N = 1e7 is below N_opt(5e8) ~ 2e7, so only D decays.
+  x.N = 1e7;
   x.U = 5e8;
   double repeated = dc->predict(p, x);
   EXPECT_GT(repeated, ch->predict(p, x));
-  EXPECT_LT(repeated, ch->predict(p, Observation{.N = 1e8, .D = 5e8}));
+  EXPECT_LT(repeated, ch->predict(p, Observation{.N = 1e7, .D = 5e8}));
+  // U unknown never decays N, even for a model far beyond N_opt(D).
+  Observation big{.N = 1e11, .D = 2e9, .loss = 3, .U = 0};
+  EXPECT_DOUBLE_EQ(dc->predict(p, big), ch->predict(p, big));
 }
 
 TEST(Laws, BnslBendsTheSlopeAtTheBreak) {
