@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "../model/model_testing.h"
 #include "backend/gpt.h"
 #include "gpt_test_util.h"
 #include "model/accounting.h"
@@ -28,15 +29,7 @@ class CountingBackend : public ReferenceBackend {
   size_t floats = 0, ints = 0;
 };
 
-ModelConfig shape(int64_t L, int64_t C, int64_t NH, int64_t T, int64_t V) {
-  ModelConfig cfg;
-  cfg.n_layer = L;
-  cfg.d_model = C;
-  cfg.n_head = NH;
-  cfg.seq_len = T;
-  cfg.vocab = V;
-  return cfg;
-}
+using testing::shape;
 
 TEST(GptAccounting, AllocationsMatchTheFormulas) {
   for (const ModelConfig& cfg : {shape(2, 8, 2, 6, 11), shape(3, 48, 4, 17, 256), shape(1, 16, 1, 5, 3)}) {

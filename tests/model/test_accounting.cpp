@@ -8,20 +8,13 @@
 #include <string>
 
 #include "model/accounting.h"
+#include "model_testing.h"
 #include "model/param_layout.h"
 
 namespace scalelab {
 namespace {
 
-ModelConfig shape(int64_t L, int64_t C, int64_t NH, int64_t T, int64_t V) {
-  ModelConfig cfg;
-  cfg.n_layer = L;
-  cfg.d_model = C;
-  cfg.n_head = NH;
-  cfg.seq_len = T;
-  cfg.vocab = V;
-  return cfg;
-}
+using testing::shape;
 
 TEST(Accounting, ParamCountsEqualTheSumOverTensors) {
   for (const ModelConfig& cfg : {shape(2, 64, 2, 128, 256), shape(1, 8, 2, 5, 11), shape(6, 256, 8, 256, 50257),
