@@ -26,6 +26,7 @@
 #include "backend/gpt.h"
 #include "core/rng.h"
 #include "core/timer.h"
+#include "train/throughput.h"
 #include "model/accounting.h"
 #include "model/model_config.h"
 
@@ -161,20 +162,6 @@ class ProfilingBackend final : public Backend {
   std::map<std::string, double> seconds_;
 };
 
-// Random tokens in [0, V): inputs (B,T) and next-token targets, as the loader yields.
-void random_batch(Rng& rng, int B, int T, int64_t V, std::vector<int32_t>& inp, std::vector<int32_t>& tgt) {
-  const auto draw = [&] { return static_cast<int32_t>(rng.below(static_cast<uint64_t>(V))); };
-  for (size_t b = 0; b < static_cast<size_t>(B); ++b) {
-    int32_t cur = draw();
-    for (size_t t = 0; t < static_cast<size_t>(T); ++t) {
-      const int32_t next = draw();
-      inp[b * static_cast<size_t>(T) + t] = cur;
-      tgt[b * static_cast<size_t>(T) + t] = next;
-      cur = next;
-    }
-  }
-}
-
 int run(const Options& o) {
   o.model.validate();
   std::unique_ptr<Backend> backend = make_backend("cpu", o.threads);
@@ -187,22 +174,10 @@ int run(const Options& o) {
   const int B = o.batch, T = static_cast<int>(o.model.seq_len);
   Gpt gpt(o.model, *backend, B);
   gpt.init(1337);
-  Rng rng(42);
-  std::vector<int32_t> inp(static_cast<size_t>(B) * T), tgt(inp.size());
-  const AdamWConfig opt;
-  double loss = 0;
-  auto step = [&](int64_t s) {
-    random_batch(rng, B, T, o.model.vocab, inp, tgt);
-    gpt.zero_grad();
-    loss = gpt.forward_backward(inp.data(), tgt.data(), B, T, 1.0f);
-    const double norm = gpt.grad_norm();
-    gpt.adamw_step(opt, 3e-4, s, norm > 1.0 ? 1.0 / norm : 1.0);
-  };
-  for (int s = 1; s <= o.warmup; ++s) step(s);
+  time_train_steps(gpt, B, T, o.model.vocab, o.warmup, 0);  // warm-up, untimed
   if (prof) prof->reset();
-  Timer timer;
-  for (int s = 1; s <= o.steps; ++s) step(o.warmup + s);
-  const double secs = timer.seconds();
+  const StepTiming timing = time_train_steps(gpt, B, T, o.model.vocab, 0, o.steps);
+  const double secs = timing.seconds, loss = timing.last_loss;
 
   const double tokens = static_cast<double>(B) * T * o.steps;
   const double tps = tokens / secs;

@@ -6,6 +6,9 @@
 // --stop-after or a crash), the same command continues from it, after checking the
 // checkpoint was written under the same config. Ctrl-C finishes the current step, writes
 // a checkpoint and exits with code 130; a second Ctrl-C stops at once.
+//
+// WSD branches (train/trainer.h): `--fork 600:f.bin` saves the state after step 600;
+// `--branch-from f.bin` starts a shorter WSD run of the same config from it.
 #include <atomic>
 #include <csignal>
 #include <memory>
@@ -29,6 +32,8 @@ struct TrainOptions {
   std::vector<std::string> sets;
   std::string out;
   int64_t stop_after = 0;
+  std::vector<std::string> forks;
+  std::string branch_from;
   bool quiet = false;
   bool help_config = false;
 };
@@ -55,6 +60,18 @@ void run_train(const TrainOptions& o) {
   topt.stop_after = o.stop_after;
   topt.interrupt = &g_interrupted;
   topt.log = !o.quiet;
+  for (const std::string& f : o.forks) {
+    const auto colon = f.find(':');
+    int64_t step = 0;
+    try {
+      step = colon == std::string::npos ? 0 : std::stoll(f.substr(0, colon));
+    } catch (const std::exception&) {
+    }
+    SL_REQUIRE(colon != std::string::npos && step > 0 && colon + 1 < f.size(),
+               "--fork: expected STEP:PATH with STEP >= 1, got \"{}\"", f);
+    topt.forks.push_back({step, f.substr(colon + 1)});
+  }
+  topt.branch_from = o.branch_from;
   Trainer trainer(rc, topt);  // all input checks; nothing written before this succeeds
   auto previous = std::signal(SIGINT, on_sigint);
   TrainResult r = trainer.run();
@@ -70,6 +87,11 @@ void setup_train(CLI::App& app) {
   cmd->add_option("--out", o->out, "output directory (resumes from DIR/checkpoint.bin when present)");
   cmd->add_option("--stop-after", o->stop_after,
                   "stop after this many steps with a checkpoint, as if interrupted (0 = train to the end)");
+  cmd->add_option("--fork", o->forks,
+                  "STEP:PATH: also save the state after STEP steps to PATH (a WSD trunk's fork; repeatable)");
+  cmd->add_option("--branch-from", o->branch_from,
+                  "start from this fork (a WSD branch) when --out has no checkpoint; the run must be the same "
+                  "config with another length, and the fork must not be past its cooldown start");
   cmd->add_flag("--quiet", o->quiet, "no log lines on stderr");
   cmd->add_flag("--help-config", o->help_config, "list every config key with its default and exit");
   cmd->callback([o] { run_train(*o); });

@@ -69,17 +69,15 @@ Trainer::Trainer(RunConfig config, TrainerOptions options) : cfg_(std::move(conf
   schedule_.emplace(cfg_.train.schedule_config(total_steps_));
 
   const fs::path ck_path = opt_.out_dir / "checkpoint.bin";
+  for (const ForkPoint& f : opt_.forks)
+    SL_REQUIRE(f.step > 0 && f.step <= total_steps_, "{}: fork step {} is outside the run's 1..{} steps",
+               f.path.string(), f.step, total_steps_);
   if (fs::exists(ck_path, ec)) {
-    resume_from_ = std::make_unique<Checkpoint>(read_checkpoint(ck_path));
-    check_checkpoint_config(ck_path, resume_from_->config, cfg_.to_json(), resumable_keys());
-    SL_REQUIRE(resume_from_->step <= total_steps_, "{}: checkpoint is at step {}, beyond train.steps = {}",
-               ck_path.string(), resume_from_->step, total_steps_);
-    loader_->set_state(resume_from_->loader);
-    resumed_ = true;
-    step_ = resume_from_->step;
-    tokens_ = resume_from_->tokens_trained;
-    wall_prev_ = resume_from_->wall_seconds;
-    train_seconds_ = resume_from_->train_seconds;
+    load_start_state(ck_path, false);
+  } else if (!opt_.branch_from.empty()) {
+    SL_REQUIRE(fs::exists(opt_.branch_from, ec), "{}: the fork to branch from does not exist",
+               opt_.branch_from.string());
+    load_start_state(opt_.branch_from, true);
   }
 
   backend_ = make_backend(cfg_.train.device, static_cast<int>(cfg_.train.threads));
@@ -94,6 +92,31 @@ Trainer::Trainer(RunConfig config, TrainerOptions options) : cfg_(std::move(conf
 }
 
 Trainer::~Trainer() = default;
+
+void Trainer::load_start_state(const fs::path& path, bool branch) {
+  resume_from_ = std::make_unique<Checkpoint>(read_checkpoint(path));
+  std::vector<std::string> free_keys = resumable_keys();
+  if (branch) {
+    free_keys.push_back("train.steps");
+    free_keys.push_back("train.tokens");
+  }
+  check_checkpoint_config(path, resume_from_->config, cfg_.to_json(), free_keys);
+  SL_REQUIRE(resume_from_->step <= total_steps_, "{}: checkpoint is at step {}, beyond train.steps = {}",
+             path.string(), resume_from_->step, total_steps_);
+  // A branch shares the trunk's schedule only before its own cooldown starts.
+  if (branch)
+    SL_REQUIRE(resume_from_->step <= schedule_->cooldown_start(),
+               "{}: fork at step {} is past this run's cooldown start ({}); the branch would not match a run "
+               "trained from scratch",
+               path.string(), resume_from_->step, schedule_->cooldown_start());
+  loader_->set_state(resume_from_->loader);
+  resumed_ = true;
+  step_ = resume_from_->step;
+  tokens_ = resume_from_->tokens_trained;
+  wall_prev_ = resume_from_->wall_seconds;
+  train_seconds_ = resume_from_->train_seconds;
+}
+
 
 void Trainer::log_line(const std::string& line) {
   if (!opt_.log) return;
@@ -147,6 +170,9 @@ TrainResult Trainer::run() {
     if (progress_) progress.update(step_, fmt::format("loss {:.4f}", last_loss_));
     if (step_ == total_steps_) break;  // the final evaluation and checkpoint follow the loop
     if (tc.eval_every > 0 && step_ % tc.eval_every == 0) evaluate();
+    // After the evaluation, so a branch's metrics hold the same records as a run from scratch.
+    for (const ForkPoint& f : opt_.forks)
+      if (f.step == step_) write_checkpoint(f.path, make_checkpoint());
     if (tc.checkpoint_every > 0 && step_ % tc.checkpoint_every == 0) save_checkpoint();
     metrics_->flush_if_due();
   }
@@ -247,7 +273,7 @@ void Trainer::evaluate() {
   log_line(format_eval_line(r, total_steps_));
 }
 
-void Trainer::save_checkpoint() {
+Checkpoint Trainer::make_checkpoint() const {
   Checkpoint ck;
   ck.config = cfg_.to_json();
   ck.step = step_;
@@ -261,7 +287,11 @@ void Trainer::save_checkpoint() {
   gpt_->get_params(ck.params.data());
   gpt_->get_optimizer_state(ck.m.data(), ck.v.data());
   ck.metrics = metrics_->text();
-  write_checkpoint(opt_.out_dir / "checkpoint.bin", ck);
+  return ck;
+}
+
+void Trainer::save_checkpoint() {
+  write_checkpoint(opt_.out_dir / "checkpoint.bin", make_checkpoint());
   metrics_->flush();
 }
 

@@ -17,6 +17,12 @@
 // of an uninterrupted run with the same thread count. A complete run resumed does no
 // step; it re-evaluates and rewrites the summary.
 //
+// WSD branches (Hagele et al. 2024, sec. 4): a WSD run is at constant LR until its
+// cooldown starts, so a longer run of the same config passes through the exact state a
+// shorter one has when its cooldown begins. TrainerOptions::forks makes a run save that
+// state at given steps; TrainerOptions::branch_from starts a shorter run from such a fork
+// and trains only its cooldown, reproducing bit for bit the run trained from scratch.
+//
 // Each step: zero_grad; grad_accum x forward_backward(1/grad_accum); norm = grad_norm();
 // clip factor min(1, grad_clip / norm) (global-norm clipping, Pascanu et al. 2013);
 // adamw_step(lr(step)). Nothing is random beyond the seeded initialisation and the seeded
@@ -50,6 +56,12 @@ class BatchLoader;
 class ValidationSet;
 }  // namespace data
 
+// A copy of the training state to save when `step` optimizer steps are done.
+struct ForkPoint {
+  int64_t step = 0;
+  std::filesystem::path path;  // written atomically, in checkpoint format
+};
+
 struct TrainerOptions {
   std::filesystem::path out_dir;   // created by run() if missing
   // Stop after this many steps (with a checkpoint), as if interrupted; 0 = train to the end.
@@ -57,6 +69,13 @@ struct TrainerOptions {
   // Checked after every step; when true the run checkpoints and stops (SIGINT handler).
   const std::atomic<bool>* interrupt = nullptr;
   bool log = true;                 // step and eval lines on stderr
+  // Save the state at these steps as well (the trunk of WSD branches). A fork whose step
+  // was passed before this session began is not rewritten.
+  std::vector<ForkPoint> forks;
+  // Start from this fork when out_dir has no checkpoint. Its config must equal this one
+  // except for the run length (train.steps, train.tokens) and resumable_keys(), and its
+  // step must not be past this run's cooldown start (where the two schedules part).
+  std::filesystem::path branch_from;
 };
 
 struct TrainResult {
@@ -91,6 +110,8 @@ class Trainer {
   void train_step();
   void evaluate();
   void save_checkpoint();
+  Checkpoint make_checkpoint() const;
+  void load_start_state(const std::filesystem::path& path, bool branch);
   Json make_summary() const;
   void log_line(const std::string& line);
 

@@ -1,0 +1,51 @@
+// scalelab plan: print every run an experiment spec asks for (N, D, C, estimated time from
+// a throughput probe of each shape), the totals, the compute WSD reuse saves, and warnings
+// about runs that repeat the data too often. Trains nothing and writes nothing.
+//
+//   scalelab plan ladder.toml --workers 2
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "sweep/plan_table.h"
+#include "sweep/planner.h"
+#include "sweep/spec.h"
+
+namespace scalelab::cli {
+
+namespace {
+
+struct PlanArgs {
+  std::string spec;
+  int workers = 0, threads = 0;
+  bool no_probe = false;
+};
+
+void run_plan(const PlanArgs& a) {
+  SL_REQUIRE(a.workers >= 0 && a.threads >= 0, "--workers, --threads: expected counts >= 1");
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = a.threads > 0 ? a.threads : cores;
+  const int workers = a.workers > 0 ? a.workers : threads;
+  const sweep::Plan plan =
+      sweep::make_plan(sweep::load_spec(a.spec), {.workers = workers, .threads = threads, .probe = !a.no_probe});
+  fmt::print("{}", sweep::format_plan(plan));
+}
+
+void setup_plan(CLI::App& app) {
+  auto* cmd = app.add_subcommand("plan", "Print the runs of an experiment spec with estimated times");
+  auto a = std::make_shared<PlanArgs>();
+  cmd->add_option("spec", a->spec, "experiment spec (TOML)")->required();
+  cmd->add_option("--workers", a->workers, "runs trained at once (default: one per core)");
+  cmd->add_option("--threads", a->threads, "CPU threads in all (default: every core)");
+  cmd->add_flag("--no-probe", a->no_probe, "estimate times without timing each shape");
+  cmd->callback([a] { run_plan(*a); });
+}
+
+}  // namespace
+
+SCALELAB_COMMAND(plan, setup_plan);
+
+}  // namespace scalelab::cli

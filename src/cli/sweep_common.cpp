@@ -1,0 +1,82 @@
+// Shared by `sweep` and `demo` (sweep_common.h).
+#include "cli/sweep_common.h"
+
+#include <atomic>
+#include <csignal>
+#include <thread>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "sweep/plan_table.h"
+#include "sweep/planner.h"
+#include "sweep/run_store.h"
+
+namespace scalelab::cli {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void on_sweep_sigint(int) {
+  g_interrupted.store(true);
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
+
+}  // namespace
+
+void add_sweep_options(CLI::App* cmd, SweepCliOptions& o, const std::string& default_store) {
+  o.store = default_store;
+  cmd->add_option("--workers", o.workers, "runs trained at once; threads are split among them (default: one per core)");
+  cmd->add_option("--threads", o.threads, "CPU threads in all (default: every core)");
+  if (!default_store.empty())  // the demo keeps its store in its --out directory
+    cmd->add_option("--store", o.store, "run store (SQLite); run directories go next to it")->capture_default_str();
+  cmd->add_option("--set", o.sets, "section.key=value for every run, after the spec (e.g. data.path=corpus.txt)");
+  cmd->add_flag("--retry-failed", o.retry_failed, "train failed runs again");
+  cmd->add_flag("--no-probe", o.no_probe, "estimate times without timing each shape first");
+  cmd->add_option("--bootstrap", o.bootstrap, "bootstrap resamples for the stored fits' CIs")->capture_default_str();
+}
+
+sweep::SweepResult run_sweep_command(const sweep::ExperimentSpec& spec, const SweepCliOptions& o) {
+  SL_REQUIRE(o.workers >= 0, "--workers: expected a count >= 1, got {}", o.workers);
+  SL_REQUIRE(o.threads >= 0, "--threads: expected a count >= 1, got {}", o.threads);
+  SL_REQUIRE(o.bootstrap >= 0, "--bootstrap: expected a count >= 0, got {}", o.bootstrap);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = o.threads > 0 ? o.threads : cores;
+  // Small models scale poorly across threads; one run per core keeps every core busy.
+  const int workers = o.workers > 0 ? o.workers : threads;
+  SL_REQUIRE(workers <= threads, "--workers: {} workers need at least as many threads (--threads {})", workers,
+             threads);
+  // Open the store before planning: a bad store path fails fast, with nothing trained.
+  const std::filesystem::path store_path = o.store;
+  sweep::RunStore store(store_path);
+  const sweep::Plan plan = sweep::make_plan(spec, {.workers = workers, .threads = threads, .probe = !o.no_probe, .sets = o.sets});
+  fmt::print("{}", sweep::format_plan(plan));
+  std::fflush(stdout);
+
+  sweep::SweepOptions so;
+  so.runs_dir = store_path.parent_path() / "runs" / spec.name;
+  so.retry_failed = o.retry_failed;
+  so.interrupt = &g_interrupted;
+  so.log = [](const std::string& line) {
+    if (isatty(STDERR_FILENO)) fmt::print(stderr, "\r\033[K");
+    fmt::print(stderr, "{}\n", line);
+  };
+  so.fits.bootstrap = o.bootstrap;
+  auto previous = std::signal(SIGINT, on_sweep_sigint);
+  sweep::SweepResult r = sweep::run_sweep(spec, plan, store, so);
+  std::signal(SIGINT, previous);
+  fmt::print("sweep {}: {} done, {} failed, {} pending; {} runs trained now in {}\n", spec.name, r.done, r.failed,
+             r.pending, r.trained, format_duration(r.wall_seconds));
+  for (const std::string& n : r.fit_notes) fmt::print("  {}\n", n);
+  if (r.interrupted) {
+    fmt::print(stderr, "sweep: stopped; run the same command to continue\n");
+    command_exit_code() = kExitInterrupted;
+  }
+  return r;
+}
+
+}  // namespace scalelab::cli

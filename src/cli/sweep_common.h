@@ -1,0 +1,35 @@
+// defines: scalelab::cli::SweepCliOptions, add_sweep_options, run_sweep_command
+//
+// What `scalelab sweep` and `scalelab demo` share: the worker/thread/store options, the
+// Ctrl-C handling (first Ctrl-C: every run checkpoints and the sweep stops cleanly, exit
+// 130; a rerun continues), and the plan-then-sweep sequence with its console lines.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "sweep/executor.h"
+#include "sweep/spec.h"
+
+namespace scalelab::cli {
+
+struct SweepCliOptions {
+  int workers = 0;           // 0: one per core for small models (see default_workers)
+  int threads = 0;           // in all; 0 = every core
+  std::string store;         // run store path
+  bool retry_failed = false;
+  bool no_probe = false;
+  int bootstrap = 200;
+  std::vector<std::string> sets;  // --set section.key=value for every run
+};
+
+void add_sweep_options(CLI::App* cmd, SweepCliOptions& o, const std::string& default_store);
+
+// Plans, prints the plan, runs the sweep into the store; run directories go to
+// <store's directory>/runs/<experiment>. Sets the exit code 130 when interrupted.
+sweep::SweepResult run_sweep_command(const sweep::ExperimentSpec& spec, const SweepCliOptions& o);
+
+}  // namespace scalelab::cli

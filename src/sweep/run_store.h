@@ -1,0 +1,167 @@
+// defines: scalelab::sweep::RunStatus, RunRow, RunRecord, CurvePoint, ExperimentRecord,
+//          StoreMode, RunStore
+//
+// The run store: one SQLite database (WAL journal) per sweep holding experiments, their
+// runs (config, status, owner, provenance, final metrics, forecast), per-step curves and
+// stored fits. Several sweep processes may share one store: a run is trained only by the
+// process that claimed it (try_claim, an atomic UPDATE inside BEGIN IMMEDIATE), and a
+// claim whose owner died (same host: the pid is gone; other hosts: no heartbeat for
+// kStaleSeconds) may be taken over.
+//
+//   RunStore store("demo/store.sqlite");                  // creates or migrates
+//   int64_t exp = store.upsert_experiment("demo", spec_text, spec_hash);
+//   store.add_runs(exp, rows);                            // new names inserted, others kept
+//   if (store.try_claim(run_id, RunStore::this_owner())) {
+//     ... train ...
+//     store.finish_run(run_id, summary_json, curve);      // status done, curve stored
+//   }
+//   store.integrity_check();                              // "ok"
+//
+// Schema versions live in PRAGMA user_version; migrations run in order inside one
+// transaction when an older store is opened. A store written by a newer scalelab (a
+// higher version) is refused with an InputError naming the file, never modified. A
+// store path in a directory that cannot be written is an InputError too.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+
+struct sqlite3;
+
+namespace scalelab::sweep {
+
+enum class RunStatus { planned, running, done, failed };
+const char* to_string(RunStatus s);
+RunStatus run_status_from_string(const std::string& s);  // InputError on unknown text
+
+// What the planner hands the store for one run.
+struct RunRow {
+  std::string name;          // unique within the experiment, e.g. "n25k-d1.0M"
+  Json config;               // resolved run config (model, data, train sections)
+  std::string config_hash;   // hash of config (changing the spec changes it)
+  Json plan;                 // planner facts: params, tokens, flops, heldout, fork parent, ...
+};
+
+struct RunRecord {
+  int64_t id = 0;
+  int64_t experiment_id = 0;
+  std::string experiment;    // experiment name
+  std::string name;
+  RunStatus status = RunStatus::planned;
+  Json config;
+  std::string config_hash;
+  Json plan;
+  Json result;               // the trainer's summary.json when done; null otherwise
+  Json forecast;             // forecast saved before a held-out run started; null otherwise
+  std::string error;         // why it failed (status failed)
+  std::string owner;         // "host:pid" of the process training it (status running)
+  int attempts = 0;          // times claimed
+  // Provenance.
+  std::string git_commit, host;
+  std::string started_at, ended_at;  // ISO 8601 UTC; empty when not yet
+  double heartbeat = 0;              // unix seconds of the owner's last sign of life
+};
+
+// One point of a run's curve; NaN (SQL NULL) where the record has no such value.
+struct CurvePoint {
+  int64_t step = 0;
+  int64_t tokens = 0;
+  double loss = 0;       // training loss, nats/token
+  double val_loss = 0;   // validation loss, nats/token
+  double lr = 0;
+};
+
+struct ExperimentRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string spec;        // the spec's TOML text
+  std::string spec_hash;
+  std::string created_at;
+  int runs = 0, done = 0, failed = 0;
+};
+
+enum class StoreMode { read_write, read_only };
+
+class RunStore {
+ public:
+  static constexpr int kSchemaVersion = 1;
+  static constexpr double kStaleSeconds = 600;  // other hosts' claims expire after this
+
+  // read_write creates the file (and its directory) when missing and migrates an older
+  // schema; read_only requires an existing store. InputError naming the path when it is
+  // not a SQLite store, is from a newer schema, or cannot be created/written.
+  // (read_only in a directory this user cannot write reads an immutable snapshot.)
+  explicit RunStore(const std::filesystem::path& path, StoreMode mode = StoreMode::read_write);
+  ~RunStore();
+  RunStore(const RunStore&) = delete;
+  RunStore& operator=(const RunStore&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  int schema_version() const;  // PRAGMA user_version
+
+  // ---- experiments -----------------------------------------------------------------
+  // Returns the id of the experiment called `name`, creating it. An existing experiment
+  // keeps its id; its spec text and hash are updated.
+  int64_t upsert_experiment(const std::string& name, const std::string& spec, const std::string& spec_hash);
+  std::vector<ExperimentRecord> experiments() const;
+  // InputError "experiment 'x' is not in STORE (it has: a, b)" when absent.
+  ExperimentRecord experiment(const std::string& name) const;
+
+  // ---- runs ------------------------------------------------------------------------
+  // Inserts rows whose name is new to the experiment (status planned). A row whose name
+  // exists with the same config_hash is left as it is (its status and results kept); with
+  // a different config_hash its results no longer describe the spec: it is reset to
+  // planned with the new config (its old curve deleted). Returns the ids in row order.
+  // (A kept row's plan is refreshed: estimates and the held-out flag follow the spec.)
+  std::vector<int64_t> add_runs(int64_t experiment_id, const std::vector<RunRow>& rows);
+  std::vector<RunRecord> runs(int64_t experiment_id) const;          // in id order
+  std::vector<RunRecord> all_runs() const;                           // every experiment
+  RunRecord run(int64_t id) const;                                   // InternalError if absent
+  // By "experiment/name", by bare name (must be unique across experiments) or by id.
+  // InputError naming `ref` when absent or ambiguous.
+  RunRecord find_run(const std::string& ref) const;
+
+  // "host:pid" of this process.
+  static std::string this_owner();
+  // Atomically: if the run is planned, or running under an owner that is dead (this_owner's
+  // host and no such pid; another host and heartbeat older than kStaleSeconds), set it
+  // running under `owner`, attempts += 1, heartbeat = now, started_at (first claim),
+  // git_commit and host; true. Otherwise (done, failed, or alive elsewhere) false.
+  bool try_claim(int64_t id, const std::string& owner, const std::string& git_commit = "");
+  void heartbeat(int64_t id, const std::string& owner);
+  // Back to planned (interrupted; its checkpoint lets the next claim resume), owner cleared.
+  void release(int64_t id);
+  // done: result stored, curve replaced by `curve`, ended_at set, owner cleared; one transaction.
+  void finish_run(int64_t id, const Json& result, const std::vector<CurvePoint>& curve);
+  // failed: error stored, ended_at set, owner cleared.
+  void fail_run(int64_t id, const std::string& error);
+  // Failed runs back to planned (sweep --retry-failed).
+  int reset_failed(int64_t experiment_id);
+  void set_forecast(int64_t id, const Json& forecast);
+  std::vector<CurvePoint> curve(int64_t id) const;  // in step order
+
+  // ---- fits ------------------------------------------------------------------------
+  // One fit per (experiment, kind), e.g. kind "approach3", "approach1", "approach2";
+  // replaced when saved again.
+  void save_fit(int64_t experiment_id, const std::string& kind, const Json& fit);
+  std::optional<Json> fit(int64_t experiment_id, const std::string& kind) const;
+  std::vector<std::string> fit_kinds(int64_t experiment_id) const;
+
+  // PRAGMA integrity_check's answer: "ok" for a sound database.
+  std::string integrity_check() const;
+
+ private:
+  std::filesystem::path path_;
+  sqlite3* db_ = nullptr;
+  // One connection may be shared by a process's worker threads: calls are serialised
+  // (SQLite transactions are per connection, so two threads must not interleave them).
+  mutable std::mutex mu_;
+};
+
+}  // namespace scalelab::sweep

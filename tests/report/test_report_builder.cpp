@@ -1,0 +1,111 @@
+// The report's data and the summary from a store (report_builder.h), on runs whose losses
+// come from a known Chinchilla law: the fit recovers it, residuals vanish, the held-out
+// forecast is scored against its actual loss, and the summary has the fields the demo
+// promises.
+#include "report/report_builder.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "../core/core_testing.h"
+#include "report/html_report.h"
+#include "sweep/experiment_fits.h"
+#include "sweep/run_store.h"
+
+namespace scalelab::report {
+namespace {
+
+using core_testing::ScratchDir;
+using sweep::RunRow;
+using sweep::RunStore;
+
+// L(N, D) = E + A/N^alpha + B/D^beta with demo-like magnitudes.
+double law(double N, double D) { return 1.2 + 40.0 / std::pow(N, 0.35) + 300.0 / std::pow(D, 0.3); }
+
+RunRow row(const std::string& name, double N, double D, bool heldout) {
+  RunRow r;
+  r.name = name;
+  r.config = {{"model", {{"N", N}}}, {"train", {{"tokens", D}}}};
+  r.config_hash = r.config.dump();
+  r.plan = {{"kind", heldout ? "heldout" : "ladder"},
+            {"params_nonembedding", N},
+            {"tokens", D},
+            {"heldout", heldout}};
+  return r;
+}
+
+Json result(double N, double D, double loss) {
+  return {{"complete", true},        {"params_nonembedding", N}, {"params_total", N + 1000},
+          {"tokens_trained", D},     {"tokens_per_step", 1000},  {"flops_6nd", 6 * N * D},
+          {"final_val_loss", loss},  {"wall_seconds", 1.0}};
+}
+
+TEST(ReportBuilder, FromAStoreOfKnownLawRuns) {
+  ScratchDir dir;
+  RunStore store(dir / "s.sqlite");
+  const int64_t exp = store.upsert_experiment("known", "[experiment]\nname = \"known\"\n", "h");
+  std::vector<RunRow> rows;
+  const std::vector<double> sizes = {1e4, 3e4, 1e5, 3e5}, budgets = {1e6, 3e6, 1e7};
+  for (double N : sizes)
+    for (double D : budgets) rows.push_back(row(fmt::format("n{}-d{}", N, D), N, D, false));
+  const double hN = 6e5, hD = 2e7;
+  rows.push_back(row("heldout", hN, hD, true));
+  const std::vector<int64_t> ids = store.add_runs(exp, rows);
+  for (size_t i = 0; i + 1 < rows.size(); ++i) {
+    ASSERT_TRUE(store.try_claim(ids[i], RunStore::this_owner()));
+    const double N = rows[i].plan["params_nonembedding"], D = rows[i].plan["tokens"];
+    store.finish_run(ids[i], result(N, D, law(N, D)),
+                     {{10, 10000, law(N, 1e4) + 0.1, law(N, 1e4), 1e-3}, {20, static_cast<int64_t>(D), law(N, D), law(N, D), 1e-4}});
+  }
+  sweep::ExperimentFits fits = sweep::fit_experiment(store, exp, {.bootstrap = 30});
+  ASSERT_TRUE(fits.approach3);
+  EXPECT_NEAR(fits.approach3->param("alpha"), 0.35, 0.02);
+  EXPECT_TRUE(fits.approach1.has_value()) << (fits.notes.empty() ? "" : fits.notes[0]);
+  const Json fc = sweep::forecast_heldout(*fits.approach3, store.run(ids.back()));
+  store.set_forecast(ids.back(), fc);
+  EXPECT_NEAR(fc["predicted"].get<double>(), law(hN, hD), 0.01 * law(hN, hD));
+  // The held-out run reaches 1% more than the law says.
+  ASSERT_TRUE(store.try_claim(ids.back(), RunStore::this_owner()));
+  store.finish_run(ids.back(), result(hN, hD, 1.01 * law(hN, hD)), {});
+
+  const ReportData d = build_report_data(store, "known");
+  EXPECT_EQ(d.points.size(), 13u);
+  EXPECT_EQ(d.curves.size(), 13u);
+  for (const RunPoint& p : d.points)
+    if (!p.heldout) EXPECT_NEAR(p.residual, 0.0, 5e-3) << p.run;
+  EXPECT_EQ(d.law_by_size.size(), sizes.size());
+  EXPECT_FALSE(d.frontier.x.empty());
+  ASSERT_EQ(d.forecasts.size(), 1u);
+  EXPECT_NEAR(d.forecasts[0].rel_error, 1.0 / 1.01 - 1.0, 3e-3);
+  EXPECT_TRUE(d.isoflop.empty());  // no IsoFLOP runs in this design
+  ASSERT_FALSE(d.allocation.empty());
+  EXPECT_TRUE(std::isfinite(d.tokens_per_param) && d.tokens_per_param > 0);
+  EXPECT_GE(d.story.size(), 4u);
+  EXPECT_NE(d.story.back().find("relative error of"), std::string::npos) << d.story.back();
+  EXPECT_FALSE(d.fits.empty());
+  EXPECT_EQ(d.fits[0].kind, "approach3");
+
+  const Json s = experiment_summary(store, "known", d, 12.5);
+  for (const char* key : {"fit", "forecast", "tokens_per_param", "wall_seconds", "exponents", "story"})
+    EXPECT_TRUE(s.contains(key)) << key;
+  EXPECT_EQ(s["wall_seconds"].get<double>(), 12.5);
+  EXPECT_NEAR(s["forecast"]["actual"].get<double>(), 1.01 * law(hN, hD), 1e-12);
+  EXPECT_NEAR(s["forecast"]["rel_error"].get<double>(), d.forecasts[0].rel_error, 1e-12);
+  EXPECT_NEAR(s["fit"]["params"]["beta"].get<double>(), 0.3, 0.02);
+
+  // The page renders with every plot.
+  const std::string html = render_report_html(d);
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("heldout"), std::string::npos);
+}
+
+TEST(ReportBuilder, UnknownExperimentIsAnInputError) {
+  ScratchDir dir;
+  RunStore store(dir / "s.sqlite");
+  const std::string msg = core_testing::input_error_message([&] { build_report_data(store, "nope"); });
+  EXPECT_NE(msg.find("nope"), std::string::npos) << msg;
+}
+
+}  // namespace
+}  // namespace scalelab::report

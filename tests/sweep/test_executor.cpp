@@ -1,0 +1,211 @@
+// The executor end to end through the scalelab binary: a sweep SIGKILLed mid-run and run
+// again ends with the same results as an uninterrupted sweep and a sound store; a run
+// that crashes or diverges is recorded as failed while the sweep goes on; two sweeps on
+// one store train every run exactly once.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <thread>
+
+#include "core/atomic_file.h"
+#include "sweep/executor.h"
+#include "sweep/planner.h"
+#include "sweep/run_store.h"
+#include "sweep_testing.h"
+
+namespace scalelab {
+namespace {
+
+namespace fs = std::filesystem;
+using sweep::RunRecord;
+using sweep::RunStatus;
+using sweep::RunStore;
+using sweep_testing::ScratchDir;
+
+std::string binary() { return std::string(SCALELAB_BINARY_DIR) + "/scalelab"; }
+
+// Three sizes x two budgets with WSD reuse (so branches, forks and resumes all happen),
+// checkpoints every 8 steps, and a held-out run: a few seconds on two threads.
+std::string spec_text(const std::string& lr_section = "rule = \"mup\"\nlr = 4e-3\nbase_width = 32\n") {
+  return "[experiment]\nname = \"t\"\n"
+         "[data]\npath = \"" + std::string(SCALELAB_SOURCE_DIR) + "/tests/data/corpus/train_sample.txt\"\n"
+         "val_max_tokens = 2048\n"
+         "[model]\nseq_len = 32\n"
+         "[train]\nbatch_size = 8\nwarmup_steps = 4\neval_every = 16\nlog_every = 4\ncheckpoint_every = 8\n"
+         "[sizes]\nshapes = [[1, 16, 1], [1, 32, 2], [2, 32, 2]]\n"
+         "[budgets]\ntokens = [16384, 65536]\n"
+         "[lr]\n" + lr_section +
+         "[wsd]\nreuse = true\n"
+         "[[heldout]]\nshape = [2, 48, 3]\ntokens = 32768\n";
+}
+
+// Starts `scalelab sweep SPEC --store STORE ...`, output to DIR/sweep.log.
+pid_t start_sweep(const fs::path& spec, const fs::path& store) {
+  const std::string log = (store.parent_path() / "sweep.log").string();
+  std::vector<std::string> args = {binary(), "sweep", spec.string(), "--store", store.string(), "--workers", "2",
+                                   "--threads", "2", "--no-probe", "--bootstrap", "20"};
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::map<std::string, RunRecord> by_name(const fs::path& store) {
+  RunStore s(store, sweep::StoreMode::read_only);
+  std::map<std::string, RunRecord> out;
+  for (RunRecord& r : s.all_runs()) out[r.name] = r;
+  return out;
+}
+
+TEST(Executor, SigkillMidSweepThenRerunMatchesUninterrupted) {
+  ScratchDir dir;
+  fs::create_directories(dir / "a");
+  fs::create_directories(dir / "b");
+  write_file_atomic(dir / "spec.toml", spec_text());
+
+  ASSERT_EQ(wait_exit(start_sweep(dir / "spec.toml", dir / "a" / "store.sqlite")), 0)
+      << read_file(dir / "a" / "sweep.log");
+
+  // Kill the second sweep once some run has finished and others are under way.
+  const pid_t pid = start_sweep(dir / "spec.toml", dir / "b" / "store.sqlite");
+  bool killed_mid_run = false;
+  for (int i = 0; i < 600 && !killed_mid_run; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!fs::exists(dir / "b" / "store.sqlite")) continue;
+    int done = 0, running = 0;
+    try {
+      for (const auto& [name, r] : by_name(dir / "b" / "store.sqlite"))
+        done += r.status == RunStatus::done, running += r.status == RunStatus::running;
+    } catch (const std::exception&) {
+      continue;  // the store is being created
+    }
+    if (done >= 1 && running >= 1) {
+      kill(pid, SIGKILL);
+      killed_mid_run = true;
+    }
+  }
+  ASSERT_TRUE(killed_mid_run) << read_file(dir / "b" / "sweep.log");
+  EXPECT_EQ(wait_exit(pid), 128 + SIGKILL);
+  {
+    auto mid = by_name(dir / "b" / "store.sqlite");
+    int unfinished = 0;
+    for (const auto& [name, r] : mid) unfinished += r.status != RunStatus::done;
+    EXPECT_GT(unfinished, 0) << "the kill came after the sweep had finished";
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // children die with their parent
+  ASSERT_EQ(wait_exit(start_sweep(dir / "spec.toml", dir / "b" / "store.sqlite")), 0)
+      << read_file(dir / "b" / "sweep.log");
+
+  const auto a = by_name(dir / "a" / "store.sqlite"), b = by_name(dir / "b" / "store.sqlite");
+  ASSERT_EQ(a.size(), 7u);  // 3 sizes x 2 budgets, and the held-out run
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, ra] : a) {
+    const RunRecord& rb = b.at(name);
+    ASSERT_EQ(ra.status, RunStatus::done) << name;
+    ASSERT_EQ(rb.status, RunStatus::done) << name << ": " << rb.error;
+    EXPECT_EQ(ra.result["final_val_loss"], rb.result["final_val_loss"]) << name;
+    EXPECT_EQ(ra.result["final_train_loss"], rb.result["final_train_loss"]) << name;
+    EXPECT_EQ(ra.result["tokens_trained"], rb.result["tokens_trained"]) << name;
+    if (ra.plan.value("heldout", false)) EXPECT_EQ(ra.forecast["predicted"], rb.forecast["predicted"]) << name;
+  }
+  RunStore sb(dir / "b" / "store.sqlite", sweep::StoreMode::read_only);
+  EXPECT_EQ(sb.integrity_check(), "ok");
+  RunStore sa(dir / "a" / "store.sqlite", sweep::StoreMode::read_only);
+  const int64_t ea = sa.experiment("t").id, eb = sb.experiment("t").id;
+  EXPECT_EQ(sa.fit(ea, "approach3")->at("params"), sb.fit(eb, "approach3")->at("params"));
+}
+
+TEST(Executor, CrashedAndDivergedRunsAreRecordedAndTheSweepGoesOn) {
+  ScratchDir dir;
+  const sweep::ExperimentSpec spec = sweep::parse_spec(spec_text(), "spec.toml");
+  const sweep::Plan plan = sweep::make_plan(spec, {.workers = 2, .threads = 2, .probe = false});
+  // A wrapper that kills one run's trainer with SIGSEGV and passes the others on.
+  std::string victim;
+  for (const auto& r : plan.runs)
+    if (!r.trunk.empty()) victim = r.name;  // a branch: its trunk and the rest still finish
+  ASSERT_FALSE(victim.empty());
+  const fs::path wrapper = dir / "train-wrapper.sh";
+  write_file_atomic(wrapper, "#!/bin/sh\ncase \"$*\" in *\"/" + victim + " --set\"*) kill -SEGV $$ ;; esac\nexec " + binary() +
+                                 " \"$@\"\n");
+  fs::permissions(wrapper, fs::perms::owner_all);
+  RunStore store(dir / "store.sqlite");
+  sweep::SweepOptions opt;
+  opt.runs_dir = dir / "runs";
+  opt.executable = wrapper;
+  opt.progress = false;
+  opt.fits.bootstrap = 10;
+  const sweep::SweepResult r = sweep::run_sweep(spec, plan, store, opt);
+  EXPECT_TRUE(r.complete);
+  for (const RunRecord& rec : store.runs(r.experiment_id)) {
+    if (rec.name == victim) {
+      EXPECT_EQ(rec.status, RunStatus::failed);
+      EXPECT_NE(rec.error.find("signal 11"), std::string::npos) << rec.error;
+    } else if (!rec.plan.value("heldout", false)) {
+      EXPECT_EQ(rec.status, RunStatus::done) << rec.name << ": " << rec.error;
+    }
+  }
+
+  // Divergence: an absurd learning rate makes every run's loss non-finite.
+  ScratchDir dir2;
+  const sweep::ExperimentSpec bad = sweep::parse_spec(spec_text("rule = \"fixed\"\nlr = 1e9\n"), "bad.toml");
+  const sweep::Plan bad_plan = sweep::make_plan(bad, {.workers = 2, .threads = 2, .probe = false});
+  RunStore store2(dir2 / "store.sqlite");
+  sweep::SweepOptions opt2;
+  opt2.runs_dir = dir2 / "runs";
+  opt2.executable = binary();
+  opt2.progress = false;
+  const sweep::SweepResult r2 = sweep::run_sweep(bad, bad_plan, store2, opt2);
+  EXPECT_TRUE(r2.complete);
+  EXPECT_EQ(r2.done, 0);
+  for (const RunRecord& rec : store2.runs(r2.experiment_id)) {
+    EXPECT_EQ(rec.status, RunStatus::failed) << rec.name;
+    if (!rec.plan.value("heldout", false))
+      EXPECT_NE(rec.error.find("diverged"), std::string::npos) << rec.error;
+    else
+      EXPECT_NE(rec.error.find("no forecast"), std::string::npos) << rec.error;
+  }
+}
+
+TEST(Executor, TwoSweepsOnOneStoreTrainEveryRunOnce) {
+  ScratchDir dir;
+  write_file_atomic(dir / "spec.toml", spec_text());
+  const pid_t p1 = start_sweep(dir / "spec.toml", dir / "store.sqlite");
+  const pid_t p2 = start_sweep(dir / "spec.toml", dir / "store.sqlite");
+  EXPECT_EQ(wait_exit(p1), 0) << read_file(dir / "sweep.log");
+  EXPECT_EQ(wait_exit(p2), 0) << read_file(dir / "sweep.log");
+  const auto runs = by_name(dir / "store.sqlite");
+  ASSERT_EQ(runs.size(), 7u);
+  for (const auto& [name, r] : runs) {
+    EXPECT_EQ(r.status, RunStatus::done) << name << ": " << r.error;
+    EXPECT_EQ(r.attempts, 1) << name;
+    // The trainer logs one "train: model" line per session: one session per run.
+    const std::string log = read_file(dir / "runs" / "t" / name / "train.log");
+    size_t sessions = 0;
+    for (size_t at = log.find("train: model"); at != std::string::npos; at = log.find("train: model", at + 1)) ++sessions;
+    EXPECT_EQ(sessions, 1u) << name;
+  }
+}
+
+}  // namespace
+}  // namespace scalelab
