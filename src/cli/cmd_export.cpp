@@ -22,6 +22,7 @@ struct ExportArgs {
   std::string experiment;
   std::string out;
   bool curves = false;
+  bool no_heldout = false;
 };
 
 void run_export(const ExportArgs& a) {
@@ -29,10 +30,10 @@ void run_export(const ExportArgs& a) {
   const int64_t exp = store.experiment(a.experiment).id;
   const auto what = a.curves ? sweep::ExportWhat::curves : sweep::ExportWhat::final_points;
   if (a.out == "-") {
-    fmt::print("{}", sweep::export_runs(store, exp, what, sweep::ExportFormat::csv));
+    fmt::print("{}", sweep::export_runs(store, exp, what, sweep::ExportFormat::csv, !a.no_heldout));
     return;
   }
-  const std::string text = sweep::export_runs(store, exp, what, sweep::export_format_for(a.out));
+  const std::string text = sweep::export_runs(store, exp, what, sweep::export_format_for(a.out), !a.no_heldout);
   write_file_atomic(a.out, text);
   fmt::print(stderr, "export: wrote {}\n", a.out);
 }
@@ -44,6 +45,7 @@ void setup_export(CLI::App& app) {
   cmd->add_option("-o,--out", a->out, "output file (.csv, .jsonl; - for CSV on stdout)")->required();
   cmd->add_option("--store", a->store, "run store (SQLite)")->capture_default_str();
   cmd->add_flag("--curves", a->curves, "every validation point of every run instead of the final points");
+  cmd->add_flag("--no-heldout", a->no_heldout, "leave out held-out runs: the points the sweep's own fit used");
   cmd->callback([a] { run_export(*a); });
 }
 

@@ -4,11 +4,11 @@
 //
 //   scalelab plan ladder.toml --workers 2
 #include <memory>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "cli/command.h"
+#include "cli/sweep_common.h"
 #include "core/error.h"
 #include "sweep/plan_table.h"
 #include "sweep/planner.h"
@@ -25,10 +25,7 @@ struct PlanArgs {
 };
 
 void run_plan(const PlanArgs& a) {
-  SL_REQUIRE(a.workers >= 0 && a.threads >= 0, "--workers, --threads: expected counts >= 1");
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int threads = a.threads > 0 ? a.threads : cores;
-  const int workers = a.workers > 0 ? a.workers : threads;
+  const auto [workers, threads] = resolve_workers(a.workers, a.threads);
   const sweep::Plan plan =
       sweep::make_plan(sweep::load_spec(a.spec), {.workers = workers, .threads = threads, .probe = !a.no_probe});
   fmt::print("{}", sweep::format_plan(plan));

@@ -28,6 +28,17 @@ extern "C" void on_sweep_sigint(int) {
 
 }  // namespace
 
+WorkerSplit resolve_workers(int workers, int threads) {
+  SL_REQUIRE(workers >= 0, "--workers: expected a count >= 1, got {}", workers);
+  SL_REQUIRE(threads >= 0, "--threads: expected a count >= 1, got {}", threads);
+  WorkerSplit w;
+  w.threads = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  w.workers = workers > 0 ? workers : w.threads;
+  SL_REQUIRE(w.workers <= w.threads, "--workers: {} workers need at least as many threads (--threads {})", w.workers,
+             w.threads);
+  return w;
+}
+
 void add_sweep_options(CLI::App* cmd, SweepCliOptions& o, const std::string& default_store) {
   o.store = default_store;
   cmd->add_option("--workers", o.workers, "runs trained at once; threads are split among them (default: one per core)");
@@ -41,19 +52,15 @@ void add_sweep_options(CLI::App* cmd, SweepCliOptions& o, const std::string& def
 }
 
 sweep::SweepResult run_sweep_command(const sweep::ExperimentSpec& spec, const SweepCliOptions& o) {
-  SL_REQUIRE(o.workers >= 0, "--workers: expected a count >= 1, got {}", o.workers);
-  SL_REQUIRE(o.threads >= 0, "--threads: expected a count >= 1, got {}", o.threads);
   SL_REQUIRE(o.bootstrap >= 0, "--bootstrap: expected a count >= 0, got {}", o.bootstrap);
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int threads = o.threads > 0 ? o.threads : cores;
-  // Small models scale poorly across threads; one run per core keeps every core busy.
-  const int workers = o.workers > 0 ? o.workers : threads;
-  SL_REQUIRE(workers <= threads, "--workers: {} workers need at least as many threads (--threads {})", workers,
-             threads);
-  // Open the store before planning: a bad store path fails fast, with nothing trained.
+  const auto [workers, threads] = resolve_workers(o.workers, o.threads);
+  // Plan before opening the store: opening creates it (and its directory), and a spec the
+  // planner refuses (impossible budget, unknown run-config key) must leave nothing behind.
+  // A bad store path is still refused before anything trains.
+  const sweep::Plan plan =
+      sweep::make_plan(spec, {.workers = workers, .threads = threads, .probe = !o.no_probe, .sets = o.sets});
   const std::filesystem::path store_path = o.store;
   sweep::RunStore store(store_path);
-  const sweep::Plan plan = sweep::make_plan(spec, {.workers = workers, .threads = threads, .probe = !o.no_probe, .sets = o.sets});
   fmt::print("{}", sweep::format_plan(plan));
   std::fflush(stdout);
 

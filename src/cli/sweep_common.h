@@ -26,6 +26,13 @@ struct SweepCliOptions {
   std::vector<std::string> sets;  // --set section.key=value for every run
 };
 
+// Threads in all (default: every core) and workers (default: one per thread, since small
+// models scale poorly across threads); InputError for counts < 1 or more workers than threads.
+struct WorkerSplit {
+  int workers = 1, threads = 1;
+};
+WorkerSplit resolve_workers(int workers, int threads);
+
 void add_sweep_options(CLI::App* cmd, SweepCliOptions& o, const std::string& default_store);
 
 // Plans, prints the plan, runs the sweep into the store; run directories go to

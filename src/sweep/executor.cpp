@@ -122,6 +122,8 @@ SweepResult run_sweep(const ExperimentSpec& spec, const Plan& plan, RunStore& st
         const Json res = store.run(a.id).result;
         ++result.trained;
         est_done += r.est_seconds;
+        std::error_code ec;  // a finished branch's fork is no longer needed (a rerun would train from scratch, identically)
+        if (!r.trunk.empty()) fs::remove(fork_path(r.name), ec);
         log(fmt::format("sweep: done {} val_loss {:.4f} in {}", r.name, res["final_val_loss"].get<double>(),
                         format_duration(a.timer.seconds())));
         return;
@@ -175,8 +177,6 @@ SweepResult run_sweep(const ExperimentSpec& spec, const Plan& plan, RunStore& st
       if (!ended(r.name)) pending = true;
       if (!r.heldout && !ended(r.name)) ladder_open = true;
     }
-    if (!pending && active.empty()) break;
-
     // Once the ladder has ended: fit, and save each held-out run's forecast before it trains.
     if (!ladder_open && !fitted) {
       fitted = true;
@@ -205,6 +205,8 @@ SweepResult run_sweep(const ExperimentSpec& spec, const Plan& plan, RunStore& st
         }
       }
     }
+
+    if (!pending && active.empty()) break;
 
     // Start what is ready, while workers are free.
     for (size_t i : order) {

@@ -148,10 +148,11 @@ ExportFormat export_format_for(const std::filesystem::path& path) {
   return ext == ".jsonl" || ext == ".ndjson" || ext == ".json" ? ExportFormat::jsonl : ExportFormat::csv;
 }
 
-std::string export_runs(const RunStore& store, int64_t experiment_id, ExportWhat what, ExportFormat format) {
+std::string export_runs(const RunStore& store, int64_t experiment_id, ExportWhat what, ExportFormat format,
+                        bool include_heldout) {
   std::vector<RunRecord> done;
   for (RunRecord& r : store.runs(experiment_id))
-    if (r.status == RunStatus::done) done.push_back(std::move(r));
+    if (r.status == RunStatus::done && (include_heldout || !heldout(r))) done.push_back(std::move(r));
   std::string name = fmt::format("with id {}", experiment_id);
   for (const ExperimentRecord& e : store.experiments())
     if (e.id == experiment_id) name = "'" + e.name + "'";

@@ -11,8 +11,9 @@
 //   loss = final validation loss in nats/token.
 // Curves (one row per curve point with a validation loss): run, step, N, N_total, D, C,
 //   loss (validation), train_loss, heldout.
-// Failed and unfinished runs are left out; held-out runs are included with heldout = 1 so
-// a fit can drop them (scalelab fit filters are by N; the sweep's own fit never sees them).
+// Failed and unfinished runs are left out. Held-out runs are included with heldout = 1
+// unless include_heldout is false (`scalelab export --no-heldout`: exactly the points the
+// sweep's own fit saw).
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,7 @@ enum class ExportFormat { csv, jsonl };
 ExportFormat export_format_for(const std::filesystem::path& path);
 
 // The text of the export; InputError when the experiment has no finished run.
-std::string export_runs(const RunStore& store, int64_t experiment_id, ExportWhat what, ExportFormat format);
+std::string export_runs(const RunStore& store, int64_t experiment_id, ExportWhat what, ExportFormat format,
+                        bool include_heldout = true);
 
 }  // namespace scalelab::sweep

@@ -236,6 +236,11 @@ Plan make_plan(const ExperimentSpec& spec, const PlanOptions& options) {
     plan.runs.push_back(std::move(r));
   }
   SL_REQUIRE(!plan.runs.empty(), "{}: the spec plans no run", spec.source);
+  const auto ladder_runs = std::count_if(plan.runs.begin(), plan.runs.end(), [](const PlannedRun& r) { return !r.heldout; });
+  if (ladder_runs < 5 && ladder_runs < static_cast<long>(plan.runs.size()))
+    plan.warnings.push_back(fmt::format("the held-out forecast needs an approach-3 fit of 5 parameters, and only {} "
+                                        "other run(s) are planned; the held-out runs will fail unforecast",
+                                        ladder_runs));
   std::stable_partition(plan.runs.begin(), plan.runs.end(), [](const PlannedRun& r) { return !r.heldout; });
 
   // WSD reuse: group the non-held-out runs by (shape, seed); the longest is the trunk.

@@ -7,11 +7,12 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <toml++/toml.h>
 
 #include "core/atomic_file.h"
+#include "core/config.h"
 #include "core/error.h"
+#include "train/run_config.h"
 
 namespace scalelab::sweep {
 
@@ -28,18 +29,20 @@ struct Ctx {
 };
 
 void check_keys(const Ctx& c, const toml::table& t, const std::string& prefix, const std::vector<std::string>& allowed) {
+  std::string expected;  // joined by hand: fmt::join trips a GCC 12 false-positive warning
+  for (const std::string& a : allowed) expected += (expected.empty() ? "" : ", ") + a;
   for (auto&& [k, v] : t) {
     const std::string key(k.str());
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-      c.fail(prefix.empty() ? key : prefix + "." + key, &v,
-             fmt::format("unknown key (expected one of: {})", fmt::join(allowed, ", ")));
+      c.fail(prefix.empty() ? key : fmt::format("{}.{}", prefix, key), &v,
+             fmt::format("unknown key (expected one of: {})", expected));
   }
 }
 
 const toml::table* table_at(const Ctx& c, const toml::table& root, const std::string& name) {
   const toml::node* n = root.get(name);
   if (!n) return nullptr;
-  if (!n->is_table()) c.fail(name, n, "expected a table [" + name + "]");
+  if (!n->is_table()) c.fail(name, n, fmt::format("expected a table [{}]", name));
   return n->as_table();
 }
 
@@ -101,7 +104,7 @@ void copy_run_section(const Ctx& c, const toml::table& root, const std::string& 
   for (auto&& [k, v] : *t) {
     const std::string key(k.str());
     if (std::find(planner_keys.begin(), planner_keys.end(), key) != planner_keys.end())
-      c.fail(name + "." + key, &v, "is set by the planner for each run (sizes, budgets, [lr]); remove it here");
+      c.fail(fmt::format("{}.{}", name, key), &v, "is set by the planner for each run (sizes, budgets, [lr]); remove it here");
   }
   out.insert(name, *t);
 }
@@ -143,6 +146,12 @@ ExperimentSpec parse_spec(const std::string& text, const std::string& source) {
   std::ostringstream os;
   os << run_sections;
   s.run_sections = os.str();
+  {  // Unknown or ill-typed run-config keys are named now, not when the planner meets them.
+    RunConfig rc;
+    ConfigBinder b;
+    rc.bind(b);
+    b.apply_toml_string(s.run_sections, source);
+  }
 
   if (const toml::table* t = table_at(c, root, "family")) {
     check_keys(c, *t, "family", {"aspect_ratio", "head_size"});

@@ -127,7 +127,9 @@ TEST(Executor, SigkillMidSweepThenRerunMatchesUninterrupted) {
     EXPECT_EQ(ra.result["final_val_loss"], rb.result["final_val_loss"]) << name;
     EXPECT_EQ(ra.result["final_train_loss"], rb.result["final_train_loss"]) << name;
     EXPECT_EQ(ra.result["tokens_trained"], rb.result["tokens_trained"]) << name;
-    if (ra.plan.value("heldout", false)) EXPECT_EQ(ra.forecast["predicted"], rb.forecast["predicted"]) << name;
+    if (ra.plan.value("heldout", false)) {
+      EXPECT_EQ(ra.forecast["predicted"], rb.forecast["predicted"]) << name;
+    }
   }
   RunStore sb(dir / "b" / "store.sqlite", sweep::StoreMode::read_only);
   EXPECT_EQ(sb.integrity_check(), "ok");
