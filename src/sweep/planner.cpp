@@ -181,12 +181,14 @@ Plan make_plan(const ExperimentSpec& spec, const PlanOptions& options) {
         const double n = nonembedding(base.model, s);
         cands.push_back({"isoflop", s, steps_for(c / (6.0 * n), "isoflop.flops", n), seed, "isoflop"});
       }
-    for (const HeldOut& h : spec.heldout) {
+    auto add_explicit = [&](const HeldOut& h, const std::string& kind, const std::string& table) {
       const Shape s = h.shape ? *h.shape : shape_of(shape_for_params(h.params, spec.family, base.model));
       const double n = nonembedding(base.model, s);
       const double d = h.tokens > 0 ? h.tokens : h.tokens_per_param * n;
-      cands.push_back({"heldout", s, steps_for(d, "heldout.tokens", n), seed, "heldout"});
-    }
+      cands.push_back({kind, s, steps_for(d, table + ".tokens", n), seed, table});
+    };
+    for (const HeldOut& h : spec.extra_runs) add_explicit(h, "ladder", "runs");
+    for (const HeldOut& h : spec.heldout) add_explicit(h, "heldout", "heldout");
   }
 
   // One run per (shape, steps, seed, held-out or not); resolve configs and names.

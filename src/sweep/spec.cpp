@@ -109,6 +109,29 @@ void copy_run_section(const Ctx& c, const toml::table& root, const std::string& 
   out.insert(name, *t);
 }
 
+// [[runs]] and [[heldout]]: a size (params or shape) and a budget (tokens or tokens_per_param).
+std::vector<HeldOut> explicit_runs(const Ctx& c, const toml::table& root, const std::string& name) {
+  std::vector<HeldOut> out;
+  const toml::node* h = root.get(name);
+  if (!h) return out;
+  if (!h->is_array_of_tables()) c.fail(name, h, fmt::format("expected [[{}]] tables", name));
+  for (const toml::node& e : *h->as_array()) {
+    const toml::table& t = *e.as_table();
+    check_keys(c, t, name, {"params", "shape", "tokens", "tokens_per_param"});
+    HeldOut ho;
+    if (const toml::node* n = t.get("params")) ho.params = positive(c, name + ".params", *n);
+    if (const toml::node* n = t.get("shape")) ho.shape = shape(c, name + ".shape", *n);
+    if ((ho.params > 0) == ho.shape.has_value()) c.fail(name, &e, "give exactly one of params and shape");
+    if (const toml::node* n = t.get("tokens")) ho.tokens = positive(c, name + ".tokens", *n);
+    if (const toml::node* n = t.get("tokens_per_param"))
+      ho.tokens_per_param = positive(c, name + ".tokens_per_param", *n);
+    if ((ho.tokens > 0) == (ho.tokens_per_param > 0))
+      c.fail(name, &e, "give exactly one of tokens and tokens_per_param");
+    out.push_back(ho);
+  }
+  return out;
+}
+
 }  // namespace
 
 ExperimentSpec parse_spec(const std::string& text, const std::string& source) {
@@ -123,7 +146,7 @@ ExperimentSpec parse_spec(const std::string& text, const std::string& source) {
   s.source = source;
   s.text = text;
   check_keys(c, root, "",
-             {"experiment", "data", "model", "train", "family", "sizes", "budgets", "isoflop", "lr", "wsd", "heldout"});
+             {"experiment", "data", "model", "train", "family", "sizes", "budgets", "isoflop", "lr", "wsd", "runs", "heldout"});
 
   const toml::table* exp = table_at(c, root, "experiment");
   if (!exp) c.fail("experiment", nullptr, "missing table [experiment] with a name");
@@ -186,7 +209,7 @@ ExperimentSpec parse_spec(const std::string& text, const std::string& source) {
   if (has_budgets && !has_sizes) c.fail("sizes", nullptr, "the spec has [budgets] but no [sizes] params or shapes");
   if (!s.isoflop_flops.empty() && s.isoflop_params.empty() && !has_sizes)
     c.fail("isoflop.params", nullptr, "expected the sizes of each IsoFLOP budget (or a [sizes] table)");
-  if (!has_sizes && s.isoflop_flops.empty())
+  if (!has_sizes && s.isoflop_flops.empty() && !root.get("runs"))
     c.fail("sizes", nullptr, "the spec plans no run: give [sizes] with [budgets], or [isoflop]");
 
   if (const toml::table* t = table_at(c, root, "lr")) {
@@ -210,24 +233,8 @@ ExperimentSpec parse_spec(const std::string& text, const std::string& source) {
         c.fail("wsd.cooldown_fraction", n, fmt::format("expected a fraction in (0, 1), got {}", s.wsd_cooldown_fraction));
     }
   }
-  if (const toml::node* h = root.get("heldout")) {
-    if (!h->is_array_of_tables()) c.fail("heldout", h, "expected [[heldout]] tables");
-    for (const toml::node& e : *h->as_array()) {
-      const toml::table& t = *e.as_table();
-      check_keys(c, t, "heldout", {"params", "shape", "tokens", "tokens_per_param"});
-      HeldOut ho;
-      if (const toml::node* n = t.get("params")) ho.params = positive(c, "heldout.params", *n);
-      if (const toml::node* n = t.get("shape")) ho.shape = shape(c, "heldout.shape", *n);
-      if ((ho.params > 0) == ho.shape.has_value())
-        c.fail("heldout", &e, "give exactly one of params and shape");
-      if (const toml::node* n = t.get("tokens")) ho.tokens = positive(c, "heldout.tokens", *n);
-      if (const toml::node* n = t.get("tokens_per_param"))
-        ho.tokens_per_param = positive(c, "heldout.tokens_per_param", *n);
-      if ((ho.tokens > 0) == (ho.tokens_per_param > 0))
-        c.fail("heldout", &e, "give exactly one of tokens and tokens_per_param");
-      s.heldout.push_back(ho);
-    }
-  }
+  s.extra_runs = explicit_runs(c, root, "runs");
+  s.heldout = explicit_runs(c, root, "heldout");
   return s;
 }
 

@@ -22,6 +22,9 @@
 //            base_width = 64           # mup only
 //   [wsd]    reuse = true              # budgets of one size become cooldown branches of one
 //            cooldown_fraction = 0.2   # constant-LR trunk (Hagele et al. 2024, sec. 4)
+//   [[runs]]                           # one more ladder run of a given size and budget, e.g.
+//   shape = [2, 16, 2]                 # long runs of small models that widen the fit's
+//   tokens = 2e7                       # range of D for little compute
 //   [[heldout]]                        # forecast from the other runs before it trains
 //   params = 1e6                       # (or shape = [L, d, h])
 //   tokens = 8e6                       # (or tokens_per_param = k)
@@ -54,6 +57,7 @@ struct LrRule {
 
 using Shape = std::array<int64_t, 3>;  // n_layer, d_model, n_head
 
+// One run given by size and budget: [[runs]] (part of the ladder) or [[heldout]].
 struct HeldOut {
   double params = 0;                 // non-embedding N target (or shape)
   std::optional<Shape> shape;
@@ -81,6 +85,7 @@ struct ExperimentSpec {
   bool wsd_reuse = false;
   double wsd_cooldown_fraction = 0.2;
   double max_epochs = 4;       // the planner warns about runs that repeat data more often
+  std::vector<HeldOut> extra_runs;  // [[runs]]
   std::vector<HeldOut> heldout;
 };
 

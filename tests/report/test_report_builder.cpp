@@ -23,12 +23,12 @@ using sweep::RunStore;
 // L(N, D) = E + A/N^alpha + B/D^beta with demo-like magnitudes.
 double law(double N, double D) { return 1.2 + 40.0 / std::pow(N, 0.35) + 300.0 / std::pow(D, 0.3); }
 
-RunRow row(const std::string& name, double N, double D, bool heldout) {
+RunRow row(const std::string& name, double N, double D, bool heldout, const std::string& kind = "") {
   RunRow r;
   r.name = name;
   r.config = {{"model", {{"N", N}}}, {"train", {{"tokens", D}}}};
   r.config_hash = r.config.dump();
-  r.plan = {{"kind", heldout ? "heldout" : "ladder"},
+  r.plan = {{"kind", !kind.empty() ? kind : heldout ? "heldout" : "ladder"},
             {"params_nonembedding", N},
             {"tokens", D},
             {"heldout", heldout}};
@@ -72,8 +72,10 @@ TEST(ReportBuilder, FromAStoreOfKnownLawRuns) {
   const ReportData d = build_report_data(store, "known");
   EXPECT_EQ(d.points.size(), 13u);
   EXPECT_EQ(d.curves.size(), 13u);
-  for (const RunPoint& p : d.points)
-    if (!p.heldout) EXPECT_NEAR(p.residual, 0.0, 5e-3) << p.run;
+  for (const RunPoint& p : d.points) {
+    if (p.heldout) continue;
+    EXPECT_NEAR(p.residual, 0.0, 5e-3) << p.run;
+  }
   EXPECT_EQ(d.law_by_size.size(), sizes.size());
   EXPECT_FALSE(d.frontier.x.empty());
   ASSERT_EQ(d.forecasts.size(), 1u);
@@ -98,6 +100,40 @@ TEST(ReportBuilder, FromAStoreOfKnownLawRuns) {
   const std::string html = render_report_html(d);
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("heldout"), std::string::npos);
+}
+
+// IsoFLOP runs (a spec's [isoflop] budgets) give approach 2 and the report's profiles,
+// whose minima sit at the law's compute-optimal N (Hoffmann et al. 2022, eq. 4).
+TEST(ReportBuilder, IsoFlopRunsGiveApproach2AndProfiles) {
+  ScratchDir dir;
+  RunStore store(dir / "s.sqlite");
+  const int64_t exp = store.upsert_experiment("iso", "", "h");
+  std::vector<RunRow> rows;
+  for (double C : {1e13, 1e14, 1e15})
+    for (double k : {0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0}) {
+      // Sizes around the law's optimum at C.
+      const double a = 0.3 / (0.35 + 0.3), G = std::pow(0.35 * 40.0 / (0.3 * 300.0), 1.0 / (0.35 + 0.3));
+      const double N = k * G * std::pow(C / 6.0, a), D = C / (6.0 * N);
+      rows.push_back(row(fmt::format("c{}-k{}", C, k), N, D, false, "isoflop"));
+    }
+  const std::vector<int64_t> ids = store.add_runs(exp, rows);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ASSERT_TRUE(store.try_claim(ids[i], RunStore::this_owner()));
+    const double N = rows[i].plan["params_nonembedding"], D = rows[i].plan["tokens"];
+    store.finish_run(ids[i], result(N, D, law(N, D)), {});
+  }
+  const sweep::ExperimentFits fits = sweep::fit_experiment(store, exp, {.bootstrap = 20});
+  ASSERT_TRUE(fits.approach2.has_value()) << (fits.notes.empty() ? "" : fits.notes.back());
+  // With C = 6ND exactly, a is the law's beta / (alpha + beta) = 0.3 / 0.65.
+  EXPECT_NEAR(fits.approach2->param("a"), 0.3 / 0.65, 0.03);
+  const ReportData d = build_report_data(store, "iso");
+  ASSERT_EQ(d.isoflop.size(), 3u);
+  for (const IsoFlopPanel& p : d.isoflop) {
+    EXPECT_TRUE(p.usable);
+    EXPECT_EQ(p.N.size(), 7u);
+    EXPECT_FALSE(p.parabola.x.empty());
+  }
+  EXPECT_NE(render_report_html(d).find("IsoFLOP"), std::string::npos);
 }
 
 TEST(ReportBuilder, UnknownExperimentIsAnInputError) {
