@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
+#include <thread>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -166,7 +168,15 @@ void check_and_prepare(sqlite3* db, const fs::path& path, bool read_write) {
     SL_REQUIRE(sqlite3_db_readonly(db, "main") == 0, "{}: the run store cannot be written (opened read-only)", p);
     // WAL: readers and the writer do not block each other. NORMAL sync is safe in WAL: a
     // killed process loses nothing committed, a power cut at most the last commits.
-    exec_sql(db, path, "PRAGMA journal_mode=WAL", "switching to WAL");
+    // Switching to WAL needs the database to itself and SQLite does not call the busy
+    // handler for it, so two processes opening a fresh store at once retry here.
+    for (int waited_ms = 0;; waited_ms += 20) {
+      const int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+      if (rc == SQLITE_OK) break;
+      if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) || waited_ms >= kBusyTimeoutMs)
+        raise_sqlite_error(db, path, rc, "switching to WAL");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     exec_sql(db, path, "PRAGMA synchronous=NORMAL", "setting synchronous");
     if (v < k) migrate(db, path);
   }
