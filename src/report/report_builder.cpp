@@ -90,12 +90,12 @@ ReportData build_report_data(const sweep::RunStore& store, const std::string& ex
   // Curves and final points.
   std::set<double> ladder_sizes;
   double c_max_ladder = 0, c_min = std::numeric_limits<double>::infinity(), c_max = 0;
-  std::string started = "~", ended;
+  std::string started, ended;  // earliest start, latest end (ISO 8601 sorts as text)
   std::set<std::string> commits, hosts;
   for (const RunRecord& r : runs) {
     if (!r.git_commit.empty()) commits.insert(r.git_commit);
     if (!r.host.empty()) hosts.insert(r.host);
-    if (!r.started_at.empty() && (started == "~" || r.started_at < started)) started = r.started_at;
+    if (!r.started_at.empty() && (started.empty() || r.started_at < started)) started = r.started_at;
     if (r.ended_at > ended) ended = r.ended_at;
     if (r.status == RunStatus::failed) d.failed_runs.emplace_back(r.name, r.error);
     if (r.status != RunStatus::done) continue;
@@ -223,7 +223,7 @@ ReportData build_report_data(const sweep::RunStore& store, const std::string& ex
                   {"scalelab commit", joined(commits)},
                   {"hosts", joined(hosts)},
                   {"created", exp.created_at},
-                  {"first run started", started == "~" ? "" : started},
+                  {"first run started", started},
                   {"last run ended", ended},
                   {"runs", fmt::format("{} done, {} failed of {}", exp.done, exp.failed, exp.runs)},
                   {"FLOP convention", d.flops_convention}};

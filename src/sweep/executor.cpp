@@ -118,8 +118,8 @@ SweepResult run_sweep(const ExperimentSpec& spec, const Plan& plan, RunStore& st
     const ChildExit& e = a.child.exit();
     if (e.code == 0) {
       try {
-        store.finish_run(a.id, read_run_result(dir), read_run_curve(dir));
-        const Json res = store.run(a.id).result;
+        const Json res = read_run_result(dir);
+        store.finish_run(a.id, res, read_run_curve(dir));
         ++result.trained;
         est_done += r.est_seconds;
         std::error_code ec;  // a finished branch's fork is no longer needed (a rerun would train from scratch, identically)

@@ -38,11 +38,6 @@ std::string short_count(double x) {
 // Kaplan et al. 2020, eq. D.1: the learning rate that worked across their sizes.
 double kaplan_lr(double n_nonembedding) { return 0.003239 - 0.0001395 * std::log(n_nonembedding); }
 
-struct Base {
-  RunConfig config;
-  ConfigBinder binder;
-};
-
 // Defaults, then the spec's [data]/[model]/[train] sections.
 RunConfig base_config(const ExperimentSpec& spec, const std::vector<std::string>& sets) {
   RunConfig rc;

@@ -71,7 +71,7 @@ struct Plan {
 struct PlanOptions {
   int workers = 1;
   int threads = 0;          // in all; 0 = hardware threads
-  bool probe = true;        // time a few steps of each shape; false: assume probe_gflops
+  bool probe = true;        // time a few steps of each shape; false: assume assumed_gflops
   double assumed_gflops = 50.0;  // per thread, when not probing (full FLOP count)
   // section.key=value assignments applied to every run after the spec's sections (e.g.
   // data.path=...); the planner's own keys (shape, length, lr, seed) still win.
