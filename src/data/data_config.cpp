@@ -1,11 +1,75 @@
 #include "data/data_config.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 
 #include "core/config.h"
 #include "core/error.h"
 
 namespace scalelab::data {
+
+namespace {
+
+// The int64 config value of `key` as an int, InputError if it does not fit (TaskOptions'
+// own validate() then checks the range that matters).
+int narrow(int64_t v, const char* key) {
+  SL_REQUIRE(v >= std::numeric_limits<int>::min() && v <= std::numeric_limits<int>::max(),
+             "{}: {} is out of range", key, v);
+  return static_cast<int>(v);
+}
+
+// Corpus of the task alone: whole lines, split by val_fraction into training problems
+// and validation problems.
+Corpus task_corpus(const Task& task, const TaskOptions& o, double val_fraction,
+                   const Tokenizer& tok) {
+  const int64_t L = static_cast<int64_t>(task.line_length());
+  const int64_t lines = o.tokens / L;
+  SL_REQUIRE(lines >= 2, "data.task_tokens: {} holds fewer than 2 lines of {} ({} tokens each)",
+             o.tokens, task.describe(), L);
+  const int64_t n_val =
+      std::clamp<int64_t>(std::llround(val_fraction * static_cast<double>(lines)), 1, lines - 1);
+  const int64_t n_train = lines - n_val;
+  const uint64_t seed = static_cast<uint64_t>(o.seed);
+  Corpus c;
+  c.train = task_lines(task, sample_examples(task, false, n_train, seed), tok);
+  c.val = task_lines(task, sample_examples(task, true, n_val, seed), tok);
+  c.tokenizer = tok.name();
+  c.vocab_size = tok.vocab_size();
+  c.bytes = lines * L;
+  c.bytes_per_token = static_cast<double>(c.bytes) / static_cast<double>(c.total_tokens());
+  c.source = fmt::format("task {} alone, seed {} ({} training + {} validation problems, {} tokens)",
+                         task.describe(), o.seed, n_train, n_val, c.total_tokens());
+  return c;
+}
+
+// Task lines into both splits of a text corpus, to `fraction` of each split's tokens.
+void mix_task(Corpus& c, const Task& task, const TaskOptions& o, const Tokenizer& tok) {
+  SL_REQUIRE(!c.from_shards, "data.task_fraction: {} mixes task lines into text, but data.path "
+             "is token shards ({}); use a text corpus, or data.task_fraction=1 for the task alone",
+             o.fraction, c.source);
+  const std::vector<uint16_t> nl = tok.encode("\n");
+  SL_REQUIRE(nl.size() == 1, "data.tokenizer: '{}' does not encode a newline as one token, which "
+             "task mixing needs", tok.name());
+  const size_t L = task.line_length();
+  int64_t counts[2] = {0, 0};
+  for (int split = 0; split < 2; ++split) {
+    std::vector<uint16_t>& text = split == 0 ? c.train : c.val;
+    const int64_t k = task_line_count(static_cast<int64_t>(text.size()), o.fraction, L);
+    const auto ex = sample_examples(task, split == 1, k, static_cast<uint64_t>(o.seed));
+    text = mix_task_lines(text, task_lines(task, ex, tok), L, nl[0],
+                          split == 0 ? "data.path (training split)" : "data.path (validation split)");
+    counts[split] = k;
+  }
+  c.bytes += (counts[0] + counts[1]) * static_cast<int64_t>(L);
+  c.bytes_per_token = static_cast<double>(c.bytes) / static_cast<double>(c.total_tokens());
+  c.source += fmt::format("; mixed with task {} at {:g} of tokens, seed {} ({} training + {} "
+                          "validation lines)",
+                          task.describe(), o.fraction, o.seed, counts[0], counts[1]);
+}
+
+}  // namespace
 
 void DataConfig::bind(ConfigBinder& b) {
   b.bind("data.path", &path,
@@ -19,6 +83,15 @@ void DataConfig::bind(ConfigBinder& b) {
          "cap on validation tokens per evaluation (evenly spaced windows); 0 = all");
   b.bind("data.shard_bytes_per_token", &shard_bytes_per_token,
          "bytes per token of .bin shards, for bits per byte; 0 = unknown");
+  b.bind("data.task", &task_name, "synthetic task mixed into or replacing the corpus: addition, "
+         "modular, recall; empty = none");
+  b.bind("data.task_fraction", &task_fraction,
+         "share of tokens that are task lines, (0, 1]; 1 = the task alone (data.path unused)");
+  b.bind("data.task_tokens", &task_tokens, "task alone: total tokens generated, train + val");
+  b.bind("data.task_digits", &task_digits, "addition: digits per operand, 1..18");
+  b.bind("data.task_modulus", &task_modulus, "modular: the modulus p, 2..1e9");
+  b.bind("data.task_pairs", &task_pairs, "recall: key-value pairs per prompt, 1..26");
+  b.bind("data.task_seed", &task_seed, "seed drawing the task problems");
 }
 
 void DataConfig::validate() const {
@@ -30,6 +103,24 @@ void DataConfig::validate() const {
   SL_REQUIRE(shard_bytes_per_token >= 0.0,
              "data.shard_bytes_per_token: {} (expected > 0, or 0 when unknown)",
              shard_bytes_per_token);
+  task_options().validate();
+}
+
+TaskOptions DataConfig::task_options() const {
+  TaskOptions o;
+  o.name = task_name;
+  o.fraction = task_fraction;
+  o.tokens = task_tokens;
+  o.digits = narrow(task_digits, "data.task_digits");
+  o.modulus = narrow(task_modulus, "data.task_modulus");
+  o.pairs = narrow(task_pairs, "data.task_pairs");
+  o.seed = task_seed;
+  return o;
+}
+
+std::unique_ptr<Task> DataConfig::task() const {
+  if (task_name.empty()) return nullptr;
+  return make_task(task_options());
 }
 
 std::string demo_corpus_path() {
@@ -53,6 +144,14 @@ CorpusOptions DataConfig::corpus_options() const {
 
 Corpus DataConfig::load(int seq_len) const {
   validate();
+  const TaskOptions topt = task_options();
+  const std::unique_ptr<Task> t = task();
+  if (t && topt.fraction == 1.0) {
+    const auto tok = make_tokenizer(tokenizer, "data.tokenizer");
+    Corpus c = task_corpus(*t, topt, val_fraction, *tok);
+    c.require_min_tokens(static_cast<int64_t>(seq_len) + 1, "data.task_tokens");
+    return c;
+  }
   const std::string p = resolved_path();
   if (path.empty())
     SL_REQUIRE(std::filesystem::exists(p),
@@ -61,6 +160,7 @@ Corpus DataConfig::load(int seq_len) const {
                p);
   const auto tok = make_tokenizer(tokenizer, "data.tokenizer");
   Corpus c = load_corpus(p, corpus_options(), *tok);
+  if (t) mix_task(c, *t, topt, *tok);
   c.require_min_tokens(static_cast<int64_t>(seq_len) + 1, "data.path");
   return c;
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
 #include <set>
 
 #include "core/atomic_file.h"
@@ -45,6 +46,8 @@ code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monosp
 pre { background: #f6f6f6; padding: 10px; overflow-x: auto; }
 .na { color: #888; font-style: italic; }
 .note { color: #555; font-size: 0.9em; }
+.finding { margin: 0 0 16px; padding: 6px 12px; border-left: 3px solid #5ec962; background: #f4faf2; }
+h4 { font-size: 0.95em; margin: 14px 0 4px; color: #444; }
 footer { color: #999; font-size: 0.85em; margin-top: 40px; }
 )css";
 
@@ -407,6 +410,97 @@ std::string allocation_section(const ReportData& d) {
                rows, "nnnnnnnn");
 }
 
+// ---- scaling hypothesis (probe results) -----------------------------------------------
+
+// Categorical colours for probe series without a colour of their own (Tableau 10).
+constexpr const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+// A table cell that reads as a number ("1.2e5", "25.3k", "-0.31", "12%"), for alignment.
+bool numeric_cell(const std::string& c) {
+  if (c.empty() || c == "n/a") return true;  // neutral: does not make a column text
+  char* end = nullptr;
+  std::strtod(c.c_str(), &end);
+  if (end == c.c_str()) return false;
+  const std::string rest(end);
+  return rest.empty() || rest == "k" || rest == "M" || rest == "G" || rest == "T" || rest == "B" || rest == "%";
+}
+
+// One probe figure as a Plot: given colours first, then viridis over the figure's colour
+// values (log scale, with a colour bar), then the palette in order.
+Plot probe_plot(const ProbeFigure& f, const std::string& id) {
+  Plot p;
+  p.id = id;
+  p.title = f.title;
+  p.x = {f.x.label, f.x.log ? Scale::Log10 : Scale::Linear, f.x.counts, f.x.min, f.x.max};
+  p.y = {f.y.label, f.y.log ? Scale::Log10 : Scale::Linear, f.y.counts, f.y.min, f.y.max};
+  double lo = INFINITY, hi = -INFINITY;
+  for (const auto& s : f.series)
+    if (positive(s.color_value)) lo = std::min(lo, s.color_value), hi = std::max(hi, s.color_value);
+  const bool by_value = lo <= hi;
+  const ColorScale cs = ColorScale::viridis(by_value ? lo : 1, by_value ? hi : 1, true);
+  size_t next = 0;
+  for (const auto& in : f.series) {
+    Series s;
+    s.label = in.label;
+    s.x = in.x;
+    s.y = in.y;
+    s.color = !in.color.empty()            ? in.color
+              : positive(in.color_value) ? cs.hex(in.color_value)
+                                         : kPalette[next++ % std::size(kPalette)];
+    s.line = in.line;
+    s.marker = !in.line && in.marker == Marker::None ? Marker::Circle : in.marker;  // never invisible
+    s.dash = in.dash;
+    p.series.push_back(std::move(s));
+  }
+  for (const auto& h : f.hlines)
+    p.hlines.push_back({h.y, kNaN, kNaN, h.color.empty() ? "#555555" : h.color, h.dash, h.label});
+  if (by_value) p.colorbar = ColorBar{cs, f.colorbar.empty() ? "colour value" : f.colorbar, true};
+  return p;
+}
+
+// Per probe: a heading with its title and experiment, each figure with the probe's
+// sentence under it, then its tables.
+std::string probes_section(const ReportData& d) {
+  std::string o;
+  for (size_t i = 0; i < d.probes.size(); ++i) {
+    const ProbeSection& pr = d.probes[i];
+    o += "<h3>" + esc(pr.title.empty() ? pr.probe : pr.title) + " <span class=\"note\">(probe " + esc(pr.probe) +
+         ", experiment " + esc(pr.experiment) + ")</span></h3>\n";
+    if (!pr.unavailable.empty()) {
+      o += na(pr.unavailable);
+      continue;
+    }
+    if (pr.figures.empty() && pr.tables.empty()) o += na("the probe stored no figures or tables");
+    for (size_t j = 0; j < pr.figures.size(); ++j) {
+      const ProbeFigure& f = pr.figures[j];
+      const Plot p = probe_plot(f, fmt::format("fig-probe{}-{}", i, j));
+      if (p.drawable_points() == 0)
+        o += na(fmt::format("{}: no finite points to draw", f.title.empty() ? f.id : f.title));
+      else
+        o += "<figure>" + p.render() + "</figure>\n";
+      if (!f.sentence.empty()) o += "<p class=\"finding\">" + esc(f.sentence) + "</p>\n";
+    }
+    for (const ProbeTable& t : pr.tables) {
+      if (!t.title.empty()) o += "<h4>" + esc(t.title) + "</h4>\n";
+      std::vector<std::string> head;
+      for (const auto& c : t.columns) head.push_back(esc(c));
+      std::string align(t.columns.size(), 'n');
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& r : t.rows) {
+        std::vector<std::string> row;
+        for (size_t c = 0; c < r.size(); ++c) {
+          if (c < align.size() && !numeric_cell(r[c])) align[c] = 't';
+          row.push_back(esc(r[c]));
+        }
+        rows.push_back(std::move(row));
+      }
+      o += rows.empty() ? na(t.title.empty() ? "an empty table" : t.title + ": no rows") : table(head, rows, align);
+    }
+  }
+  return o;
+}
+
 std::string pairs_table(const std::vector<std::pair<std::string, std::string>>& rows_in, const char* k,
                         const char* v) {
   std::vector<std::vector<std::string>> rows;
@@ -442,6 +536,7 @@ std::string render_report_html(const ReportData& d) {
   add("residuals", "Residuals", residual_section(d, cn));
   add("tokens", "Tokens per parameter", tokens_section(d));
   add("allocation", "Compute-optimal allocation", allocation_section(d));
+  if (!d.probes.empty()) add("scaling-hypothesis", "Scaling hypothesis", probes_section(d));
   if (!d.failed_runs.empty())
     add("failed", fmt::format("Failed runs ({})", d.failed_runs.size()), pairs_table(d.failed_runs, "run", "error"));
   add("provenance", "Provenance", d.provenance.empty() ? na("no provenance recorded")

@@ -13,6 +13,7 @@
 #include "fit/approach2.h"
 #include "fit/fit_result.h"
 #include "fit/forecast.h"
+#include "report/probe_section.h"
 #include "report/svg_plot.h"
 #include "sweep/experiment_fits.h"
 
@@ -269,6 +270,10 @@ ReportData build_report_data(const sweep::RunStore& store, const std::string& ex
     d.story.push_back(s);
   }
   if (!d.failed_runs.empty()) d.story.push_back(fmt::format("{} run(s) failed; see the table below.", d.failed_runs.size()));
+
+  // The probes of the scaling hypothesis: every experiment's, so one report shows all the
+  // probes run into this store.
+  d.probes = probe_sections(store);
   return d;
 }
 

@@ -5,6 +5,11 @@
 // frontier, allocation); html_report.h only renders it, so rendering is testable on
 // hand-made data and knows nothing of SQLite or of the fit library.
 //
+// The probes of the scaling hypothesis (emergence, in-context learning, n-gram baselines,
+// ensembles) arrive as generic figures and tables (ProbeSection, filled by
+// report/probe_section.h from the JSON each probe stores); the report draws them as they
+// come, so a new probe needs no change here.
+//
 // Units: N parameters (non-embedding, Kaplan et al. 2020), D tokens, C FLOPs (6ND unless
 // `flops_convention` says otherwise), losses nats/token.
 #pragma once
@@ -13,6 +18,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "report/svg_plot.h"  // Marker, Dash, kNaN: the probe figures' drawing choices
 
 namespace scalelab::report {
 
@@ -92,6 +99,61 @@ struct AllocationRow {
   bool has_ci = false;
 };
 
+// ---- probes of the scaling hypothesis ---------------------------------------------------
+
+struct ProbeAxis {
+  std::string label;
+  bool log = false;               // log10 axis
+  bool counts = false;            // tick labels with SI suffixes (N, D)
+  double min = kNaN, max = kNaN;  // fixed range; NaN: from the data
+};
+
+// One line and/or set of markers. Colour: `color` when set, else viridis on a log scale
+// of `color_value` over the figure's colour values (with a colour bar), else the next
+// colour of a categorical palette.
+struct ProbeSeries {
+  std::string label;
+  std::vector<double> x, y;       // same length; NaN points are dropped when drawn
+  std::string color;              // "#rrggbb" or empty
+  double color_value = kNaN;      // > 0, e.g. N; NaN: none
+  bool line = true;
+  Marker marker = Marker::Circle;
+  Dash dash = Dash::Solid;
+};
+
+// A horizontal reference line, e.g. an n-gram baseline's loss.
+struct ProbeHLine {
+  double y = 0;
+  std::string label;
+  std::string color;              // "#rrggbb" or empty (grey)
+  Dash dash = Dash::Dotted;
+};
+
+struct ProbeFigure {
+  std::string id;                 // the probe's name for it, e.g. "emergence-metrics"
+  std::string title;
+  ProbeAxis x, y;
+  std::vector<ProbeSeries> series;
+  std::vector<ProbeHLine> hlines;
+  std::string colorbar;           // label of the colour bar of color_value; empty: none
+  std::string sentence;           // what the data in this plot shows (measured by the probe)
+};
+
+struct ProbeTable {
+  std::string title;
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;  // each as long as `columns`; cells are text
+};
+
+struct ProbeSection {
+  std::string probe;              // "emergence", "icl", "ngram", "ensemble", ...
+  std::string title;              // "Emergence and its metrics"
+  std::string experiment;         // the experiment the probe ran in
+  std::vector<ProbeFigure> figures;
+  std::vector<ProbeTable> tables;
+  std::string unavailable;        // non-empty: the stored result could not be read (why)
+};
+
 struct ReportData {
   std::string title;          // "scalelab: demo"
   std::string experiment;
@@ -119,6 +181,10 @@ struct ReportData {
   // Provenance rows, in order: scalelab commit, host, store path, spec hash, started, ended, ...
   std::vector<std::pair<std::string, std::string>> provenance;
   std::string spec_text;      // shown in a collapsed <details>
+
+  // Every probe result in the store (of every experiment, not only this one), in the
+  // order emergence, icl, ngram, ensemble, then any other; empty: no such section.
+  std::vector<ProbeSection> probes;
 };
 
 }  // namespace scalelab::report

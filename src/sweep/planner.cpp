@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "core/count_format.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/hash.h"
@@ -21,19 +22,6 @@
 namespace scalelab::sweep {
 
 namespace {
-
-// 25000 -> "25k", 1.5e6 -> "1.5M": short, file-name safe.
-std::string short_count(double x) {
-  const char* suffix[] = {"", "k", "M", "G", "T", "P"};
-  int i = 0;
-  while (std::abs(x) >= 1000.0 && i < 5) {
-    x /= 1000.0;
-    ++i;
-  }
-  std::string s = fmt::format("{:.3g}", x);
-  if (s.find('e') != std::string::npos) s = fmt::format("{:.0f}", x);
-  return s + suffix[i];
-}
 
 // Kaplan et al. 2020, eq. D.1: the learning rate that worked across their sizes.
 double kaplan_lr(double n_nonembedding) { return 0.003239 - 0.0001395 * std::log(n_nonembedding); }
@@ -111,15 +99,7 @@ Json PlannedRun::plan_json() const {
               {"threads", threads}};
 }
 
-std::string run_config_toml(const RunConfig& config) {
-  std::string out;
-  const Json j = config.to_json();
-  for (const auto& [section, table] : j.items()) {
-    out += fmt::format("[{}]\n", section);
-    for (const auto& [key, value] : table.items()) out += fmt::format("{} = {}\n", key, value.dump());
-  }
-  return out;
-}
+std::string run_config_toml(const RunConfig& config) { return config.to_toml(); }
 
 std::string config_hash(const RunConfig& config) {
   Json j = config.to_json();
@@ -177,6 +157,7 @@ Plan make_plan(const ExperimentSpec& spec, const PlanOptions& options) {
         cands.push_back({"isoflop", s, steps_for(c / (6.0 * n), "isoflop.flops", n), seed, "isoflop"});
       }
     auto add_explicit = [&](const HeldOut& h, const std::string& kind, const std::string& table) {
+      if (!h.seeds.empty() && std::find(h.seeds.begin(), h.seeds.end(), seed) == h.seeds.end()) return;
       const Shape s = h.shape ? *h.shape : shape_of(shape_for_params(h.params, spec.family, base.model));
       const double n = nonembedding(base.model, s);
       const double d = h.tokens > 0 ? h.tokens : h.tokens_per_param * n;

@@ -1,4 +1,4 @@
-// The SQLite run store (run_store.h): runs, curves and fits. One connection per RunStore,
+// The SQLite run store (run_store.h): runs, curves, fits and probe results. One connection per RunStore,
 // opened by sweep/store_schema.cpp in WAL mode so readers never block the writer and
 // several processes can share the file. Every write runs in BEGIN IMMEDIATE: the write
 // lock is taken up front, so a read-then-write never fails on a stale snapshot, and the
@@ -523,6 +523,44 @@ std::vector<std::string> RunStore::fit_kinds(int64_t experiment_id) const {
   s.bind_int(1, experiment_id);
   std::vector<std::string> out;
   while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+// ---- probe results ---------------------------------------------------------------------
+
+void RunStore::save_probe(int64_t experiment_id, const std::string& probe, const Json& result) {
+  SL_REQUIRE(!probe.empty(), "{}: a probe result needs a probe name", path_.string());
+  std::lock_guard lock(mu_);
+  WriteTxn t(db_, path_);
+  Stmt up(db_, path_,
+          "INSERT INTO probe_results (experiment_id, probe, result, saved_at) VALUES (?1, ?2, ?3, ?4) "
+          "ON CONFLICT (experiment_id, probe) DO UPDATE SET result = excluded.result, saved_at = excluded.saved_at");
+  up.bind_int(1, experiment_id).bind_text(2, probe).bind_text(3, result.dump()).bind_text(4, iso_now()).run();
+  t.commit();
+}
+
+std::optional<Json> RunStore::probe_result(int64_t experiment_id, const std::string& probe) const {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, path_, "SELECT result FROM probe_results WHERE experiment_id = ?1 AND probe = ?2");
+  s.bind_int(1, experiment_id).bind_text(2, probe);
+  if (!s.step()) return std::nullopt;
+  return s.json(0, fmt::format("probe result '{}' of experiment {}", probe, experiment_id));
+}
+
+std::vector<ProbeRecord> RunStore::probe_results() const {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, path_,
+         "SELECT e.name, p.probe, p.saved_at, p.result FROM probe_results p "
+         "JOIN experiments e ON e.id = p.experiment_id ORDER BY e.id, p.probe");
+  std::vector<ProbeRecord> out;
+  while (s.step()) {
+    ProbeRecord r;
+    r.experiment = s.text(0);
+    r.probe = s.text(1);
+    r.saved_at = s.text(2);
+    r.result = s.json(3, fmt::format("probe result '{}' of experiment '{}'", r.probe, r.experiment));
+    out.push_back(std::move(r));
+  }
   return out;
 }
 

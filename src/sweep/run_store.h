@@ -1,12 +1,12 @@
 // defines: scalelab::sweep::RunStatus, RunRow, RunRecord, CurvePoint, ExperimentRecord,
-//          StoreMode, RunStore
+//          ProbeRecord, StoreMode, RunStore
 //
 // The run store: one SQLite database (WAL journal) per sweep holding experiments, their
-// runs (config, status, owner, provenance, final metrics, forecast), per-step curves and
-// stored fits. Several sweep processes may share one store: a run is trained only by the
-// process that claimed it (try_claim, an atomic UPDATE inside BEGIN IMMEDIATE), and a
-// claim whose owner died (same host: the pid is gone; other hosts: no heartbeat for
-// kStaleSeconds) may be taken over.
+// runs (config, status, owner, provenance, final metrics, forecast), per-step curves,
+// stored fits and the results of the scaling-hypothesis probes. Several sweep processes
+// may share one store: a run is trained only by the process that claimed it (try_claim,
+// an atomic UPDATE inside BEGIN IMMEDIATE), and a claim whose owner died (same host: the
+// pid is gone; other hosts: no heartbeat for kStaleSeconds) may be taken over.
 //
 //   RunStore store("demo/store.sqlite");                  // creates or migrates
 //   int64_t exp = store.upsert_experiment("demo", spec_text, spec_hash);
@@ -15,6 +15,7 @@
 //     ... train ...
 //     store.finish_run(run_id, summary_json, curve);      // status done, curve stored
 //   }
+//   store.save_probe(exp, "icl", icl_json);               // replaces an earlier "icl"
 //   store.integrity_check();                              // "ok"
 //
 // Schema versions live in PRAGMA user_version; migrations run in order inside one
@@ -86,11 +87,20 @@ struct ExperimentRecord {
   int runs = 0, done = 0, failed = 0;
 };
 
+// One stored probe result (schema version 2), e.g. probe "emergence" of experiment
+// "emergence-demo"; `result` is the probe runner's JSON (report/probe_section.h reads it).
+struct ProbeRecord {
+  std::string experiment;  // experiment name
+  std::string probe;
+  std::string saved_at;    // ISO 8601 UTC
+  Json result;
+};
+
 enum class StoreMode { read_write, read_only };
 
 class RunStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;  // 2: probe_results
   static constexpr double kStaleSeconds = 600;  // other hosts' claims expire after this
 
   // read_write creates the file (and its directory) when missing and migrates an older
@@ -152,6 +162,15 @@ class RunStore {
   void save_fit(int64_t experiment_id, const std::string& kind, const Json& fit);
   std::optional<Json> fit(int64_t experiment_id, const std::string& kind) const;
   std::vector<std::string> fit_kinds(int64_t experiment_id) const;
+
+  // ---- probe results ---------------------------------------------------------------
+  // One result per (experiment, probe), e.g. probe "emergence", "icl", "ngram",
+  // "ensemble"; replaced (with a new saved_at) when saved again. InputError for an empty
+  // probe name.
+  void save_probe(int64_t experiment_id, const std::string& probe, const Json& result);
+  std::optional<Json> probe_result(int64_t experiment_id, const std::string& probe) const;
+  // Every stored probe result of every experiment, by experiment id, then probe name.
+  std::vector<ProbeRecord> probe_results() const;
 
   // PRAGMA integrity_check's answer: "ok" for a sound database.
   std::string integrity_check() const;

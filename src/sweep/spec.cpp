@@ -117,7 +117,7 @@ std::vector<HeldOut> explicit_runs(const Ctx& c, const toml::table& root, const 
   if (!h->is_array_of_tables()) c.fail(name, h, fmt::format("expected [[{}]] tables", name));
   for (const toml::node& e : *h->as_array()) {
     const toml::table& t = *e.as_table();
-    check_keys(c, t, name, {"params", "shape", "tokens", "tokens_per_param"});
+    check_keys(c, t, name, {"params", "shape", "tokens", "tokens_per_param", "seeds"});
     HeldOut ho;
     if (const toml::node* n = t.get("params")) ho.params = positive(c, name + ".params", *n);
     if (const toml::node* n = t.get("shape")) ho.shape = shape(c, name + ".shape", *n);
@@ -127,6 +127,10 @@ std::vector<HeldOut> explicit_runs(const Ctx& c, const toml::table& root, const 
       ho.tokens_per_param = positive(c, name + ".tokens_per_param", *n);
     if ((ho.tokens > 0) == (ho.tokens_per_param > 0))
       c.fail(name, &e, "give exactly one of tokens and tokens_per_param");
+    if (const toml::node* n = t.get("seeds")) {
+      for (const toml::node& v : array(c, name + ".seeds", *n)) ho.seeds.push_back(integer(c, name + ".seeds", v));
+      if (ho.seeds.empty()) c.fail(name + ".seeds", n, "expected at least one seed");
+    }
     out.push_back(ho);
   }
   return out;
@@ -146,7 +150,10 @@ ExperimentSpec parse_spec(const std::string& text, const std::string& source) {
   s.source = source;
   s.text = text;
   check_keys(c, root, "",
-             {"experiment", "data", "model", "train", "family", "sizes", "budgets", "isoflop", "lr", "wsd", "runs", "heldout"});
+             {"experiment", "data", "model", "train", "family", "sizes", "budgets", "isoflop", "lr", "wsd", "runs", "heldout",
+              "probe"});
+  // [probe] belongs to the probe layer (probe/probe_spec.h), which parses it from `text`.
+  s.has_probe = table_at(c, root, "probe") != nullptr;
 
   const toml::table* exp = table_at(c, root, "experiment");
   if (!exp) c.fail("experiment", nullptr, "missing table [experiment] with a name");
@@ -235,6 +242,12 @@ ExperimentSpec parse_spec(const std::string& text, const std::string& source) {
   }
   s.extra_runs = explicit_runs(c, root, "runs");
   s.heldout = explicit_runs(c, root, "heldout");
+  for (const std::vector<HeldOut>* list : {&s.extra_runs, &s.heldout})
+    for (const HeldOut& h : *list)
+      for (int64_t seed : h.seeds)
+        if (std::find(s.seeds.begin(), s.seeds.end(), seed) == s.seeds.end())
+          c.fail(list == &s.heldout ? "heldout.seeds" : "runs.seeds", nullptr,
+                 fmt::format("seed {} is not one of experiment.seeds", seed));
   return s;
 }
 

@@ -25,9 +25,11 @@
 //   [[runs]]                           # one more ladder run of a given size and budget, e.g.
 //   shape = [2, 16, 2]                 # long runs of small models that widen the fit's
 //   tokens = 2e7                       # range of D for little compute
+//   seeds = [1, 2]                     # (optional) only these of experiment.seeds
 //   [[heldout]]                        # forecast from the other runs before it trains
 //   params = 1e6                       # (or shape = [L, d, h])
 //   tokens = 8e6                       # (or tokens_per_param = k)
+//   [probe]  kind = "icl"              # a probe experiment: scalelab probe (probe/probe_spec.h)
 //
 // LR rules: "fixed" trains every size at `lr`; "kaplan" uses Kaplan et al. (2020), eq. D.1,
 // LR(N) = 0.003239 - 0.0001395 ln N (N non-embedding), times `scale`; "mup" sets
@@ -63,6 +65,7 @@ struct HeldOut {
   std::optional<Shape> shape;
   double tokens = 0;                 // absolute D (or tokens_per_param)
   double tokens_per_param = 0;
+  std::vector<int64_t> seeds;        // a subset of experiment.seeds; empty = all of them
 };
 
 struct ExperimentSpec {
@@ -87,6 +90,7 @@ struct ExperimentSpec {
   double max_epochs = 4;       // the planner warns about runs that repeat data more often
   std::vector<HeldOut> extra_runs;  // [[runs]]
   std::vector<HeldOut> heldout;
+  bool has_probe = false;      // a [probe] table (probe/probe_spec.h reads it from `text`)
 };
 
 // `source` names the text in errors (the file name).

@@ -8,6 +8,10 @@
 //   curves       one row per logged step of a run; a value the record lacks is NULL
 //                (read back as NaN). Deleted with their run.
 //   fits         one stored fit per (experiment, kind) as JSON text.
+// Version 2 adds:
+//   probe_results  one result per (experiment, probe), e.g. "emergence", "icl", "ngram",
+//                  "ensemble": the probe's JSON (figures, tables, summary) as Json::dump()
+//                  text and when it was saved (ISO 8601 UTC). Deleted with its experiment.
 #include "sweep/store_schema.h"
 
 #include <sqlite3.h>
@@ -81,8 +85,19 @@ CREATE TABLE fits (
 );
 )sql";
 
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE probe_results (
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  probe         TEXT NOT NULL,
+  result        TEXT NOT NULL,
+  saved_at      TEXT NOT NULL,
+  PRIMARY KEY (experiment_id, probe)
+);
+)sql";
+
 constexpr std::array kMigrations = {
     StoreMigration{1, "initial schema: experiments, runs, curves, fits", kV1},
+    StoreMigration{2, "probe results of the scaling-hypothesis probes", kV2},
 };
 
 std::string newer_schema_message(const fs::path& path, int version) {

@@ -34,6 +34,34 @@ Json RunConfig::to_json() const {
   return b.to_json();
 }
 
+namespace {
+
+// {"section": {"key": value}} as TOML: JSON's scalars are valid TOML values.
+std::string toml_from_echo(const Json& config, const std::string& source) {
+  SL_REQUIRE(config.is_object(), "{}: expected a run config object with model, data and train sections", source);
+  std::string out;
+  for (const auto& [section, table] : config.items()) {
+    SL_REQUIRE(table.is_object(), "{}: config section '{}' is not a table", source, section);
+    out += "[" + section + "]\n";
+    for (const auto& [key, value] : table.items()) out += key + " = " + value.dump() + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RunConfig::to_toml() const { return toml_from_echo(to_json(), "run config"); }
+
+RunConfig run_config_from_json(const Json& config, const std::string& source) {
+  const std::string text = toml_from_echo(config, source);
+  RunConfig rc;
+  ConfigBinder b;
+  rc.bind(b);
+  b.apply_toml_string(text, source);
+  rc.validate();
+  return rc;
+}
+
 RunConfig load_run_config(const std::string& toml_path, const std::vector<std::string>& sets) {
   RunConfig rc;
   ConfigBinder b;

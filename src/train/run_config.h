@@ -38,7 +38,13 @@ struct RunConfig {
   int64_t tokens_per_step() const { return train.tokens_per_step(model.seq_len); }
   // Every bound key with its current value, nested by section.
   Json to_json() const;
+  // The same as a TOML file that load_run_config reads back to an equal config.
+  std::string to_toml() const;
 };
+
+// The config a to_json() echo describes (a checkpoint's or the run store's copy); `source`
+// names it in errors. InputError on unknown keys or invalid values.
+RunConfig run_config_from_json(const Json& config, const std::string& source);
 
 // Defaults, then the TOML file (if `toml_path` is not empty), then each assignment;
 // then validate(). InputError naming the file, key or field on any problem.

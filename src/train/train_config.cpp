@@ -30,6 +30,8 @@ void TrainConfig::bind(ConfigBinder& b) {
   b.bind("train.device", &device, "backend: \"cpu\"");
   b.bind("train.checkpoint_every", &checkpoint_every, "steps between checkpoints (0 = at the end only)");
   b.bind("train.log_every", &log_every, "steps between log lines and metrics records");
+  b.bind("train.snapshots", &snapshots,
+         "parameter snapshots kept for probes, at steps S/2, S/4, ... (train/snapshots.h); 0 = none");
 }
 
 namespace {
@@ -71,6 +73,7 @@ void TrainConfig::validate() const {
   SL_REQUIRE(checkpoint_every >= 0, "train.checkpoint_every: expected >= 0 (0 = at the end only), got {}",
              checkpoint_every);
   SL_REQUIRE(log_every > 0, "train.log_every: expected a positive integer, got {}", log_every);
+  SL_REQUIRE(snapshots >= 0 && snapshots <= 40, "train.snapshots: expected 0 (none) .. 40, got {}", snapshots);
 }
 
 int64_t TrainConfig::total_steps(int64_t seq_len) const {

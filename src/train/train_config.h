@@ -57,6 +57,7 @@ struct TrainConfig {
   std::string device = "cpu";    // backend (backend/backend.h make_backend)
   int64_t checkpoint_every = 0;  // steps between checkpoints; 0 = only at the end
   int64_t log_every = 1;         // steps between log lines on stderr and metrics.jsonl lines
+  int64_t snapshots = 0;         // copies of the state kept for probes (train/snapshots.h); 0 = none
 
   void bind(ConfigBinder& b);
   // Range checks of this section alone; InputError naming the field.

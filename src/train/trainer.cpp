@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "model/accounting.h"
 #include "train/checkpoint.h"
 #include "train/metrics_log.h"
+#include "train/snapshots.h"
 
 namespace scalelab {
 
@@ -40,7 +42,7 @@ double last_logged_loss(const std::string& text) {
 
 const std::vector<std::string>& Trainer::resumable_keys() {
   static const std::vector<std::string> keys = {"train.log_every", "train.eval_every", "train.checkpoint_every",
-                                                "train.threads"};
+                                                "train.threads", "train.snapshots"};
   return keys;
 }
 
@@ -67,6 +69,7 @@ Trainer::Trainer(RunConfig config, TrainerOptions options) : cfg_(std::move(conf
   loader_ = std::make_unique<data::BatchLoader>(corpus_.train, T, static_cast<uint64_t>(cfg_.train.seed));
   val_ = std::make_unique<data::ValidationSet>(corpus_.val, T, cfg_.data.val_max_tokens);
   schedule_.emplace(cfg_.train.schedule_config(total_steps_));
+  snapshot_steps_ = snapshot_steps(total_steps_, cfg_.train.snapshots);
 
   const fs::path ck_path = opt_.out_dir / "checkpoint.bin";
   for (const ForkPoint& f : opt_.forks)
@@ -173,6 +176,10 @@ TrainResult Trainer::run() {
     // After the evaluation, so a branch's metrics hold the same records as a run from scratch.
     for (const ForkPoint& f : opt_.forks)
       if (f.step == step_) write_checkpoint(f.path, make_checkpoint());
+    if (std::binary_search(snapshot_steps_.begin(), snapshot_steps_.end(), step_)) {
+      std::filesystem::create_directories(snapshot_path(opt_.out_dir, step_).parent_path());
+      write_checkpoint(snapshot_path(opt_.out_dir, step_), make_checkpoint());
+    }
     if (tc.checkpoint_every > 0 && step_ % tc.checkpoint_every == 0) save_checkpoint();
     metrics_->flush_if_due();
   }

@@ -10,6 +10,8 @@
 // Outputs in DIR (each written atomically, core/atomic_file.h):
 //   metrics.jsonl    one record per logged step and per validation (train/metrics_log.h)
 //   checkpoint.bin   train/checkpoint.h; every train.checkpoint_every steps and at the end
+//   snapshots/       with train.snapshots = K: the state at K steps of training, for probes
+//                    (train/snapshots.h); a WSD branch keeps only those past its fork
 //   summary.json     at the end: counts (params, FLOPs per token), final losses, speed,
 //                    the resolved config
 // Resuming: when DIR/checkpoint.bin exists the run continues from it (after checking it
@@ -139,6 +141,7 @@ class Trainer {
   double last_val_loss_ = std::numeric_limits<double>::quiet_NaN();
   int64_t last_val_tokens_ = 0;
   std::vector<int32_t> inputs_, targets_;  // (batch_size, seq_len) host staging
+  std::vector<int64_t> snapshot_steps_;    // train/snapshots.h, ascending
 };
 
 }  // namespace scalelab

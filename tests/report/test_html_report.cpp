@@ -1,6 +1,7 @@
 // html_report: a report from small hand-made ReportData is well-formed, self-contained,
 // has the sections its data supports (and only those), puts the story first, never
-// draws NaN, and colours sizes consistently.
+// draws NaN, colours sizes consistently, and draws the probes' "Scaling hypothesis"
+// section (only when there are probe results).
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -255,6 +256,147 @@ TEST(HtmlReport, TablesUseCompactNumbers) {
   EXPECT_NE(html.find(fmt::format("<td class=\"num\">{:+.2f}%</td>", 100 * r.rel_error)), std::string::npos);
   EXPECT_NE(html.find("<td class=\"num\">8M</td><td class=\"num\">160M</td><td class=\"num\">7.68e15</td>"),
             std::string::npos);
+}
+
+// Two probes, three figures: a plain one, one coloured by N with a colour bar and a
+// reference line, and one of nothing but NaN; plus a table and a probe whose stored
+// result could not be read.
+std::vector<ProbeSection> sample_probes() {
+  ProbeSection em;
+  em.probe = "emergence";
+  em.title = "Emergence & its metrics";
+  em.experiment = "em<1>";
+  ProbeFigure metrics;
+  metrics.id = "emergence-metrics";
+  metrics.title = "Four metrics of one task";
+  metrics.x = {"training compute C (FLOP)", true, false};
+  metrics.y = {"score", false, false, 0, 1};
+  ProbeSeries exact;
+  exact.label = "exact match";
+  exact.x = {1e12, 1e13, 1e14, 1e15};
+  exact.y = {0, 0.01, kNaN, 0.8};
+  ProbeSeries tokens = exact;
+  tokens.label = "per-token accuracy";
+  tokens.y = {0.2, 0.4, 0.6, 0.85};
+  tokens.dash = Dash::Dashed;
+  metrics.series = {exact, tokens};
+  metrics.sentence = "Exact match rises from 0 to 0.8 while per-token accuracy climbs smoothly (< 1 decade).";
+  ProbeFigure by_n;
+  by_n.id = "loss-by-position";
+  by_n.title = "Loss per position";
+  by_n.x = {"position t", true, false};
+  by_n.y = {"loss (nats/token)", true, false};
+  for (double N : {1e4, 1e5, 1e6}) {
+    ProbeSeries s;
+    s.label = "N = " + format_si(N);
+    s.x = {1, 10, 100};
+    s.y = {5.0, 5.0 - 0.1 * std::log10(N), 5.0 - 0.2 * std::log10(N)};
+    s.color_value = N;
+    by_n.series.push_back(s);
+  }
+  by_n.hlines = {{4.4, "5-gram", "", Dash::Dotted}};
+  by_n.colorbar = "N (params)";
+  by_n.sentence = "Later positions gain more in larger models.";
+  ProbeFigure empty;
+  empty.id = "nothing";
+  empty.title = "Edit distance";
+  empty.x = {"C", true, false};
+  empty.y = {"distance", true, false};
+  ProbeSeries bad;
+  bad.x = {1, 2, 3};
+  bad.y = {kNaN, -1, 0};  // nothing positive on a log axis
+  empty.series = {bad};
+  empty.sentence = "No run produced an answer of the right length.";
+  em.figures = {metrics, by_n, empty};
+  em.tables = {{"Scores by run", {"run", "N", "exact"}, {{"r<1>", "25.3k", "0.01"}, {"r2", "1.2e5", "n/a"}}}};
+  ProbeSection broken;
+  broken.probe = broken.title = "icl";
+  broken.experiment = "icl-demo";
+  broken.unavailable = "the stored result cannot be read: figures: expected an array";
+  return {em, broken};
+}
+
+TEST(HtmlReport, ScalingHypothesisSectionDrawsEveryProbeFigureWithItsSentence) {
+  ReportData d = sample();
+  d.probes = sample_probes();
+  d.failed_runs = {{"r7", "diverged"}};
+  const std::string html = render_report_html(d);
+  expect_clean(html);
+  const size_t at = html.find("<section id=\"scaling-hypothesis\"><h2>Scaling hypothesis</h2>");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GT(at, html.find("<section id=\"allocation\""));
+  EXPECT_LT(at, html.find("<section id=\"failed\""));
+  EXPECT_LT(at, html.find("<section id=\"provenance\""));
+  EXPECT_NE(html.find("<a href=\"#scaling-hypothesis\">Scaling hypothesis</a>"), std::string::npos);
+  const std::string part = html.substr(at, html.find("</section>", at) - at);
+
+  // One <svg> per drawable figure: six of the main report and two of the probe.
+  auto svgs = svg_fragments(html);
+  ASSERT_EQ(svgs.size(), 8u);
+  EXPECT_EQ(svg_fragments(part).size(), 2u);
+  EXPECT_NE(part.find("<h3>Emergence &amp; its metrics <span class=\"note\">(probe emergence, experiment "
+                      "em&lt;1&gt;)</span></h3>"),
+            std::string::npos);
+  // Each sentence under its figure, escaped; the undrawable figure says why and keeps its sentence.
+  const size_t s1 = part.find("<p class=\"finding\">Exact match rises from 0 to 0.8 while per-token accuracy climbs "
+                              "smoothly (&lt; 1 decade).</p>");
+  const size_t s2 = part.find("<p class=\"finding\">Later positions gain more in larger models.</p>");
+  const size_t na = part.find("<p class=\"na\">not available: Edit distance: no finite points to draw</p>");
+  const size_t s3 = part.find("<p class=\"finding\">No run produced an answer of the right length.</p>");
+  ASSERT_NE(s1, std::string::npos);
+  ASSERT_NE(s2, std::string::npos);
+  ASSERT_NE(na, std::string::npos);
+  ASSERT_NE(s3, std::string::npos);
+  EXPECT_LT(part.find("<svg"), s1);
+  EXPECT_LT(s1, part.find("<svg", s1));
+  EXPECT_LT(part.find("<svg", s1), s2);
+  EXPECT_LT(s2, na);
+  EXPECT_LT(na, s3);
+  EXPECT_EQ(count(part, "class=\"finding\""), 3u);
+  EXPECT_NE(part.find("not available: the stored result cannot be read: figures: expected an array"),
+            std::string::npos);
+
+  // The metrics plot: fixed score range [0, 1], both legend entries, the palette's first
+  // two colours, the dashed series dashed; the NaN point breaks the line.
+  const std::string& metrics = svgs[6];
+  for (const char* label : {"Four metrics of one task", "exact match", "per-token accuracy", "score"})
+    EXPECT_NE(svg_text(metrics).find(label), std::string::npos) << label;
+  EXPECT_NE(metrics.find("stroke=\"#1f77b4\""), std::string::npos);
+  EXPECT_NE(metrics.find("stroke=\"#ff7f0e\""), std::string::npos);
+  EXPECT_TRUE(std::regex_search(metrics, std::regex("<text[^>]*>1</text>")));  // the fixed y max is a tick
+  // Coloured by N on a log scale over the figure's values, with the colour bar and the hline.
+  const std::string& by_n = svgs[7];
+  EXPECT_NE(by_n.find("stroke=\"" + viridis(0).hex() + "\""), std::string::npos);
+  EXPECT_NE(by_n.find("stroke=\"" + viridis(ColorScale::kTop / 2).hex() + "\""), std::string::npos);
+  EXPECT_NE(by_n.find("stroke=\"" + viridis(ColorScale::kTop).hex() + "\""), std::string::npos);
+  for (const char* label : {"N (params)", "5-gram", "N = 10k", "N = 1M"})
+    EXPECT_NE(svg_text(by_n).find(label), std::string::npos) << label;
+
+  // The table, escaped, numbers right-aligned and text left.
+  EXPECT_NE(part.find("<h4>Scores by run</h4>"), std::string::npos);
+  EXPECT_NE(part.find("<tr><td>r&lt;1&gt;</td><td class=\"num\">25.3k</td><td class=\"num\">0.01</td></tr>"),
+            std::string::npos);
+
+  // Element ids (clip paths) stay unique across the page.
+  std::set<std::string> ids;
+  const std::regex id_attr("\\sid=\"([^\"]+)\"");
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), id_attr); it != std::sregex_iterator(); ++it)
+    EXPECT_TRUE(ids.insert((*it)[1]).second) << "duplicate id " << (*it)[1];
+}
+
+TEST(HtmlReport, NoScalingHypothesisSectionWithoutProbes) {
+  const std::string html = render_report_html(sample());
+  EXPECT_EQ(html.find("scaling-hypothesis"), std::string::npos);
+  EXPECT_EQ(html.find("Scaling hypothesis"), std::string::npos);
+  EXPECT_EQ(html.find("class=\"finding\""), std::string::npos);
+  // A probe that stored only numbers gets its heading and a not-available line.
+  ReportData d;
+  d.probes.push_back(ProbeSection{"ngram", "n-gram baselines", "ng", {}, {}, ""});
+  const std::string only = render_report_html(d);
+  expect_clean(only);
+  EXPECT_NE(only.find("<h3>n-gram baselines"), std::string::npos);
+  EXPECT_NE(only.find("not available: the probe stored no figures or tables"), std::string::npos);
+  EXPECT_EQ(only.find("<svg"), std::string::npos);
 }
 
 TEST(HtmlReport, WriteIsAtomicAndMatchesRender) {

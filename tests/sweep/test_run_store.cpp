@@ -1,6 +1,7 @@
 // Tests of the SQLite run store (sweep/run_store.h): creation, migration and refusal of
 // bad files; run bookkeeping (add, claim, release, finish, fail, reset); curves with
-// missing values; fits; run lookup; owner liveness; and claims across processes.
+// missing values; fits; probe results (schema version 2, and the migration of a version-1
+// store); run lookup; owner liveness; and claims across processes.
 #include "sweep/run_store.h"
 
 #include <gtest/gtest.h>
@@ -63,7 +64,7 @@ TEST(RunStore, CreatesDirectoryAndSchemaInWalModeAndReopens) {
   }
   EXPECT_EQ(raw_query(path, "PRAGMA journal_mode"), "wal");
   RunStore store(path);
-  EXPECT_EQ(store.schema_version(), 1);
+  EXPECT_EQ(store.schema_version(), RunStore::kSchemaVersion);
   auto all = store.experiments();
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].name, "demo");
@@ -85,8 +86,9 @@ TEST(RunStore, MigratesAnEmptyVersionZeroFile) {
   std::ofstream(path).close();  // 0 bytes: SQLite's empty database, user_version 0
   RunStore store(path);
   EXPECT_EQ(store.schema_version(), RunStore::kSchemaVersion);
-  EXPECT_EQ(raw_query(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('experiments','runs','curves','fits')"),
-            "4");
+  EXPECT_EQ(raw_query(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                            "('experiments','runs','curves','fits','probe_results')"),
+            "5");
   EXPECT_EQ(store.integrity_check(), "ok");
 }
 
@@ -101,8 +103,9 @@ TEST(RunStore, RefusesANewerSchemaAndLeavesTheFileAlone) {
   const std::string before = file_bytes(path);
   for (StoreMode mode : {StoreMode::read_write, StoreMode::read_only}) {
     std::string msg = input_error_message([&] { RunStore s(path, mode); });
-    EXPECT_EQ(msg, path.string() +
-                       ": store schema version 99 is newer than this scalelab supports (1); use a newer scalelab");
+    EXPECT_EQ(msg, path.string() + fmt::format(": store schema version 99 is newer than this scalelab supports ({}); "
+                                               "use a newer scalelab",
+                                               RunStore::kSchemaVersion));
   }
   EXPECT_EQ(file_bytes(path), before);
   EXPECT_EQ(raw_query(path, "PRAGMA user_version"), "99");
@@ -330,6 +333,105 @@ TEST(RunStore, ForecastsAndFitsRoundTrip) {
   int64_t other = f.store.upsert_experiment("other", "", "");
   EXPECT_TRUE(f.store.fit_kinds(other).empty());
   EXPECT_EQ(std::stoi(raw_query(f.path, "SELECT count(*) FROM fits")), 2);
+}
+
+// A store written by a scalelab of schema version 1 (its SQL, as it shipped), with data in
+// every table, is migrated in place on a read-write open: the data kept, probe results added.
+TEST(RunStore, MigratesAVersionOneStoreKeepingItsData) {
+  ScratchDir dir;
+  const auto path = dir / "v1.sqlite";
+  ASSERT_EQ(store_migrations()[0].version, 1);
+  raw_exec(path, std::string(store_migrations()[0].sql) +
+                     "INSERT INTO experiments VALUES (1, 'old', '[spec]', 'h1', '2026-01-01T00:00:00Z');"
+                     "INSERT INTO runs (id, experiment_id, name, status, config, config_hash, plan, result) VALUES "
+                     "(7, 1, 'a', 'done', '{\"n\":1}', 'c1', '{\"heldout\":false}', '{\"final_val_loss\":3.5}');"
+                     "INSERT INTO curves VALUES (7, 10, 1280, 4.0, 4.1, 0.001);"
+                     "INSERT INTO fits (experiment_id, kind, json, created_at) VALUES "
+                     "(1, 'approach3', '{\"E\":1.7}', '2026-01-01T00:00:00Z');"
+                     "PRAGMA user_version = 1;");
+  ASSERT_EQ(raw_query(path, "SELECT count(*) FROM sqlite_master WHERE name = 'probe_results'"), "0");
+
+  // Read-only cannot migrate: refused with advice, file untouched.
+  const std::string before = file_bytes(path);
+  std::string msg = input_error_message([&] { RunStore ro(path, StoreMode::read_only); });
+  EXPECT_TRUE(contains(msg, "store schema version 1 is older")) << msg;
+  EXPECT_EQ(file_bytes(path), before);
+
+  RunStore store(path);
+  EXPECT_EQ(store.schema_version(), RunStore::kSchemaVersion);
+  EXPECT_EQ(store.integrity_check(), "ok");
+  RunRecord r = store.find_run("old/a");
+  EXPECT_EQ(r.id, 7);
+  EXPECT_EQ(r.status, RunStatus::done);
+  EXPECT_EQ(r.result["final_val_loss"], 3.5);
+  ASSERT_EQ(store.curve(7).size(), 1u);
+  EXPECT_EQ(store.curve(7)[0].val_loss, 4.1);
+  EXPECT_EQ(store.fit(1, "approach3").value()["E"], 1.7);
+  EXPECT_TRUE(store.probe_results().empty());
+  EXPECT_FALSE(store.probe_result(1, "icl").has_value());
+  store.save_probe(1, "icl", {{"probe", "icl"}, {"summary", {{"score", -0.4}}}});
+  EXPECT_EQ(store.probe_result(1, "icl").value()["summary"]["score"], -0.4);
+  EXPECT_EQ(raw_query(path, "PRAGMA user_version"), std::to_string(RunStore::kSchemaVersion));
+  // A second open finds it current and migrates nothing.
+  RunStore again(path, StoreMode::read_only);
+  EXPECT_EQ(again.probe_results().size(), 1u);
+}
+
+TEST(RunStore, ProbeResultsRoundTripAndAreReplaced) {
+  Fixture f;
+  EXPECT_FALSE(f.store.probe_result(f.exp, "emergence").has_value());
+  Json result = {{"probe", "emergence"},
+                 {"title", "Emergence and its metrics"},
+                 {"figures", {{{"id", "m"}, {"series", {{{"x", {1e12, 1e13}}, {"y", {0.0, 0.25}}}}}}}},
+                 {"summary", {{"threshold_flops", 3.0000000000000004e12}, {"nan", std::nan("")}}}};
+  f.store.save_probe(f.exp, "emergence", result);
+  Json got = f.store.probe_result(f.exp, "emergence").value();
+  EXPECT_EQ(got["figures"], result["figures"]);
+  EXPECT_EQ(got["summary"]["threshold_flops"].get<double>(), 3.0000000000000004e12);  // bit-exact
+  EXPECT_TRUE(got["summary"]["nan"].is_null());  // JSON has no NaN: stored as null
+  EXPECT_FALSE(f.store.probe_result(f.exp, "icl").has_value());
+
+  f.store.save_probe(f.exp, "emergence", {{"probe", "emergence"}, {"summary", {{"threshold_flops", 5e12}}}});
+  EXPECT_EQ(f.store.probe_result(f.exp, "emergence").value()["summary"]["threshold_flops"], 5e12);
+  EXPECT_FALSE(f.store.probe_result(f.exp, "emergence").value().contains("figures"));
+  EXPECT_EQ(raw_query(f.path, "SELECT count(*) FROM probe_results"), "1");
+  auto all = f.store.probe_results();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].experiment, "exp");
+  EXPECT_EQ(all[0].probe, "emergence");
+  EXPECT_EQ(all[0].saved_at.size(), 20u);  // 2026-01-02T03:04:05Z
+  EXPECT_EQ(all[0].result["summary"]["threshold_flops"], 5e12);
+
+  std::string msg = input_error_message([&] { f.store.save_probe(f.exp, "", Json::object()); });
+  EXPECT_TRUE(contains(msg, "needs a probe name")) << msg;
+  EXPECT_THROW(f.store.save_probe(f.exp + 1000, "icl", Json::object()), InternalError);  // no such experiment
+  EXPECT_EQ(raw_query(f.path, "SELECT count(*) FROM probe_results"), "1");
+
+  raw_exec(f.path, "UPDATE probe_results SET result = '{not json'");
+  msg = input_error_message([&] { f.store.probe_results(); });
+  EXPECT_TRUE(contains(msg, "the run store is damaged: probe result 'emergence' of experiment 'exp'")) << msg;
+}
+
+TEST(RunStore, ProbeResultsOfEveryExperimentByExperimentThenProbe) {
+  Fixture f;
+  const int64_t second = f.store.upsert_experiment("probes", "", "h");
+  const int64_t third = f.store.upsert_experiment("gone", "", "h");
+  f.store.save_probe(second, "ngram", {{"n", 1}});
+  f.store.save_probe(f.exp, "icl", {{"n", 2}});
+  f.store.save_probe(second, "emergence", {{"n", 3}});
+  f.store.save_probe(third, "ensemble", {{"n", 4}});
+  f.store.save_probe(f.exp, "ensemble", {{"n", 5}});
+  std::vector<std::string> seen;
+  for (const ProbeRecord& r : f.store.probe_results())
+    seen.push_back(fmt::format("{}/{}={}", r.experiment, r.probe, r.result["n"].get<int>()));
+  EXPECT_EQ(seen, (std::vector<std::string>{"exp/ensemble=5", "exp/icl=2", "probes/emergence=3", "probes/ngram=1",
+                                            "gone/ensemble=4"}));
+  EXPECT_EQ(f.store.probe_result(second, "ngram").value()["n"], 1);
+  EXPECT_FALSE(f.store.probe_result(second, "icl").has_value());
+  // Deleted with their experiment.
+  raw_exec(f.path, fmt::format("PRAGMA foreign_keys = ON; DELETE FROM experiments WHERE id = {}", third));
+  EXPECT_EQ(f.store.probe_results().size(), 4u);
+  EXPECT_EQ(f.store.integrity_check(), "ok");
 }
 
 TEST(RunStore, CurvesKeepMissingValuesAsNaN) {
