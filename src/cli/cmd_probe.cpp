@@ -6,6 +6,7 @@
 //   scalelab probe emergence                       # the embedded default spec
 //   scalelab probe icl my_icl.toml --store lab/store.sqlite
 //   scalelab probe ngram --print-spec > ngram.toml
+#include <cstdio>
 #include <memory>
 #include <thread>
 
@@ -57,6 +58,7 @@ void run_probe_command(ProbeArgs a) {
   probe::ProbeContext ctx{spec, options, probe::probe_runs(store, exp, store_path.parent_path() / "runs" / spec.name),
                           threads, [](const std::string& line) { fmt::print(stderr, "{}\n", line); }};
   fmt::print("probe {}: scoring {} runs and their snapshots\n", a.kind, ctx.runs.size());
+  std::fflush(stdout);  // before the scorer's progress lines on stderr
   Json result = probe::run_probe(ctx);
   result["wall_seconds"] = wall.seconds();
   store.save_probe(exp, options.kind, result);

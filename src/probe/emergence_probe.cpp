@@ -44,6 +44,11 @@ struct EmergenceRow {
 
 std::vector<uint16_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
 
+// A share of a metric's change across the ladder, or why there is none.
+std::string share_text(double fraction) {
+  return std::isfinite(fraction) ? fmt::format("{:.0f}%", 100 * fraction) : std::string("n/a (no change)");
+}
+
 }  // namespace
 
 Json run_emergence_probe(const ProbeContext& ctx) {
@@ -151,14 +156,33 @@ Json run_emergence_probe(const ProbeContext& ctx) {
     double w_smooth = INFINITY;
     for (int k = 1; k < 3; ++k)
       if (std::isfinite(fits[k].width)) w_smooth = std::min(w_smooth, fits[k].width);
+    // Range of each metric over every checkpoint: a sigmoid fitted to a metric that barely
+    // moves has a meaningless width, so the comparison needs exact match to move.
+    double lo[kMetrics], hi[kMetrics];
+    for (int k = 0; k < kMetrics; ++k) {
+      lo[k] = INFINITY, hi[k] = -INFINITY;
+      for (const EmergenceRow& r : out) lo[k] = std::min(lo[k], r.metric[k]), hi[k] = std::max(hi[k], r.metric[k]);
+    }
     std::string verdict;
-    if (!std::isfinite(w_exact) || !std::isfinite(w_smooth))
+    if (hi[0] - lo[0] < 0.1)
+      verdict = fmt::format("Exact match never moves by more than {:.1f} points (at most {:.1f}%), while per-token "
+                            "accuracy spans {:.0f}% to {:.0f}% and the correct token's probability {:.2f} to {:.2f}: "
+                            "the per-token metrics see progress that exact match does not show.",
+                            100 * (hi[0] - lo[0]), 100 * hi[0], 100 * lo[1], 100 * hi[1], lo[3], hi[3]);
+    else if (!std::isfinite(w_exact) || !std::isfinite(w_smooth))
       verdict = "A sigmoid could not be fitted to every metric, so no sharpness comparison is made.";
-    else if (w_exact <= 0.6 * w_smooth)
-      verdict = fmt::format("Exact match looks sharp: its fitted sigmoid rises from 10% to 90% within {:.2f} decades of "
-                            "compute, {:.1f}x narrower than the smoother per-token metrics ({:.2f} decades at least) - "
-                            "the jump belongs to the metric (Schaeffer et al. 2023) more than to the model.",
-                            w_exact, w_smooth / w_exact, w_smooth);
+    else if (w_exact <= 0.6 * w_smooth) {
+      // A sigmoid narrower than the gap between checkpoints is a step the data cannot
+      // resolve: say so rather than quote a width of zero.
+      constexpr double kResolvable = 0.05;  // decades
+      const std::string width = w_exact < kResolvable
+                                    ? fmt::format("a single step between checkpoints (< {:.2f} decades)", kResolvable)
+                                    : fmt::format("{:.2f} decades", w_exact);
+      verdict = fmt::format("Along training compute, exact match rises from 10% to 90% within {}, at least {:.0f}x "
+                            "narrower than the per-token metrics ({:.2f} decades or more): they move first and "
+                            "gradually, as Schaeffer et al. (2023) expect of a metric that needs every token right.",
+                            width, w_smooth / std::max(w_exact, kResolvable), w_smooth);
+    }
     else
       verdict = fmt::format("Exact match is not much sharper than the per-token metrics here: 10%-90% widths of "
                             "{:.2f} against {:.2f} decades of compute.", w_exact, w_smooth);
@@ -179,32 +203,45 @@ Json run_emergence_probe(const ProbeContext& ctx) {
     const auto best = std::max_element(finals.begin(), finals.end(),
                                        [](auto a, auto b) { return a->metric[0] < b->metric[0]; });
     f["sentence"] = fmt::format(
-        "Between consecutive sizes, the largest single step carries {:.0f}% of exact match's change across the "
-        "ladder, against {:.0f}% for per-token accuracy, {:.0f}% for edit similarity and {:.0f}% for the correct "
+        "Between consecutive sizes, the largest single step carries {} of exact match's change across the "
+        "ladder, against {} for per-token accuracy, {} for edit similarity and {} for the correct "
         "token's probability. The best final exact match is {:.1f}% (N = {}).",
-        100 * fits[0].jump_N, 100 * fits[1].jump_N, 100 * fits[2].jump_N, 100 * fits[3].jump_N,
+        share_text(fits[0].jump_N), share_text(fits[1].jump_N), share_text(fits[2].jump_N), share_text(fits[3].jump_N),
         100 * (*best)->metric[0], short_count((*best)->run->N));
     figures.push_back(f);
   }
   {
     Json f = figure_json("emergence-training", "Exact match along training, one line per size",
                          {"training compute C = 6ND (FLOP)", true, false}, {"exact match", false, false, 0.0, 1.0});
-    std::string first_run;
-    double first_C = INFINITY;
+    // Per run, the compute at which exact match first reaches 50%, if it does.
+    std::vector<std::string> passed, never;
     for (const ProbeRun& run : ctx.runs) {
       std::vector<double> x, y;
+      double first_C = INFINITY;
       for (const EmergenceRow& r : out)
         if (r.run == &run) {
           x.push_back(r.C), y.push_back(r.metric[0]);
-          if (r.metric[0] >= 0.5 && r.C < first_C) first_C = r.C, first_run = run.name;
+          if (r.metric[0] >= 0.5) first_C = std::min(first_C, r.C);
         }
       f["series"].push_back(series_json("N = " + short_count(run.N), x, y, {.color_value = run.N, .marker = "circle"}));
+      if (std::isfinite(first_C))
+        passed.push_back(fmt::format("N = {} at C = {:.2g} FLOP ({} tokens)", short_count(run.N), first_C,
+                                     short_count(first_C / (6.0 * run.N))));
+      else
+        never.push_back(short_count(run.N));
     }
     f["colorbar"] = "N (params)";
-    f["sentence"] = std::isfinite(first_C)
-                        ? fmt::format("Exact match first passes 50% at C = {:.2g} FLOP ({}); runs of other sizes pass "
-                                      "it at other compute, if at all.", first_C, first_run)
-                        : std::string("No run reaches 50% exact match within its training.");
+    auto join = [](const std::vector<std::string>& v, const char* sep) {
+      std::string s;
+      for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+      return s;
+    };
+    if (passed.empty())
+      f["sentence"] = "No run reaches 50% exact match within its training.";
+    else
+      f["sentence"] = fmt::format("Exact match first passes 50% for {}{}.", join(passed, "; "),
+                                  never.empty() ? std::string()
+                                                : fmt::format("; the runs of N = {} never do", join(never, ", ")));
     figures.push_back(f);
   }
 
@@ -215,7 +252,7 @@ Json run_emergence_probe(const ProbeContext& ctx) {
     table.push_back({kMetricNames[k], s.ok ? fmt::format("{:.3g}", std::pow(10.0, s.params[2])) : "n/a",
                      fmt::format("{:.2f}", fits[k].width), s.ok ? fmt::format("{:.3f}", s.r2) : "n/a",
                      fits[k].bnsl.ok ? fmt::format("{:.3f}", fits[k].bnsl.r2) : "n/a",
-                     fmt::format("{:.0f}%", 100 * fits[k].jump_N)});
+                     share_text(fits[k].jump_N)});
     fits_json[kMetricKeys[k]] = {{"sigmoid", {{"names", s.names}, {"params", s.params}, {"r2", s.r2}, {"ok", s.ok},
                                               {"message", s.message}}},
                                  {"bnsl", {{"names", fits[k].bnsl.names}, {"params", fits[k].bnsl.params},

@@ -10,8 +10,10 @@
 // Order: header (title, experiment, description), the `story` sentences as the summary,
 // then training curves, loss against compute, IsoFLOP profiles (only when the design has
 // IsoFLOP budgets), fitted parameters with CIs, forecast against actual, residuals,
-// tokens per parameter, the allocation table, failed runs (only when some failed),
-// provenance, and the spec in a collapsed <details>. A section whose data is missing or
+// tokens per parameter, the allocation table, failed runs (only when some failed), the
+// "Scaling hypothesis" section (only when the store holds probe results: one block per
+// probe with its figures, each with the sentence saying what it shows, and its tables;
+// report/probe_section.h), provenance, and the spec in a collapsed <details>. A section whose data is missing or
 // not finite shows one "not available: why" line instead of a plot or table.
 #pragma once
 

@@ -274,6 +274,11 @@ ReportData build_report_data(const sweep::RunStore& store, const std::string& ex
   // The probes of the scaling hypothesis: every experiment's, so one report shows all the
   // probes run into this store.
   d.probes = probe_sections(store);
+  // A probe run in this experiment tells its headline (its first figure's sentence) in
+  // the story too: for a probe experiment that is the finding, and it has no loss law.
+  for (const ProbeSection& p : d.probes)
+    if (p.experiment == experiment && p.unavailable.empty() && !p.figures.empty() && !p.figures[0].sentence.empty())
+      d.story.push_back(fmt::format("{}: {}", p.title, p.figures[0].sentence));
   return d;
 }
 

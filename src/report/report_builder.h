@@ -3,8 +3,9 @@
 // From the run store to what the report draws (report_data.h) and to the demo's
 // summary.json: curves and final points of the runs, the stored fits with their CIs, the
 // fitted law along each size and its compute-optimal frontier, IsoFLOP profiles, the
-// held-out forecasts against what the runs reached, an allocation table, provenance, and a
-// few sentences that tell what was found.
+// held-out forecasts against what the runs reached, an allocation table, provenance, the
+// results of every probe saved in the store (all experiments', report/probe_section.h),
+// and a few sentences that tell what was found.
 //
 //   RunStore store("demo/store.sqlite", StoreMode::read_only);
 //   ReportData d = build_report_data(store, "demo");

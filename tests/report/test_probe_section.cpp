@@ -256,6 +256,13 @@ TEST(ProbeSection, AReportOfAStoreWithOnlyProbeExperimentsShowsThemAll) {
     ASSERT_EQ(d.probes.size(), 5u) << experiment;
     EXPECT_EQ(d.probes[0].probe, "emergence");
     EXPECT_TRUE(d.fits.empty());
+    // The story tells the headline of this experiment's probes only.
+    const std::string headline = experiment == "icl-demo" ? "Probe icl: The ICL score grows with N."
+                                                          : "Probe emergence: Exact match jumps; log-likelihood is "
+                                                            "smooth & < 0.";
+    ASSERT_FALSE(d.story.empty()) << experiment;
+    EXPECT_EQ(d.story.back(), headline);
+    for (const std::string& s : d.story) EXPECT_EQ(s.find("Averaging k = 4"), std::string::npos) << s;
     const std::string html = render_report_html(d);
     const auto check = testing::check_markup(html, /*html_void=*/true);
     EXPECT_EQ(check.error, "") << experiment;
