@@ -116,7 +116,7 @@ Json run_ensemble_probe(const ProbeContext& ctx) {
   Json figures = Json::array();
   std::vector<std::string> full_sentences;
   {
-    Json f = figure_json("ensemble-k", "k models of N/k against one model of N (equal training compute)",
+    Json f = figure_json("ensemble-k", "k models of N/k against one of N (the same compute)",
                          {"members k", true, false}, {"validation loss (nats/token)", false, false});
     std::vector<double> sizes;
     for (const EnsembleRow& e : ens)

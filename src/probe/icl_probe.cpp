@@ -112,7 +112,7 @@ Json run_icl_probe(const ProbeContext& ctx) {
   Json figures = Json::array();
   // 1. Loss against position, final models, with the fitted curves.
   {
-    Json f = figure_json("icl-position", "Validation loss against context position (final checkpoints)",
+    Json f = figure_json("icl-position", "Loss against context position (final checkpoints)",
                          {"tokens of context t", true, false}, {"loss (nats/token)", false, false});
     for (const IclRow* r : finals) {
       std::vector<double> t(T), fit(T);
@@ -123,12 +123,16 @@ Json run_icl_probe(const ProbeContext& ctx) {
         f["series"].push_back(series_json("", t, fit, {.color_value = r->run->N, .line = true, .dash = "dashed"}));
     }
     f["colorbar"] = "N (params)";
+    // score = late - early: negative when the later token is predicted better.
+    auto change = [](double score) {
+      return fmt::format("{} by {:.3f}", score <= 0 ? "falls" : "rises", std::abs(score));
+    };
     f["sentence"] = fmt::format(
-        "From token {} to token {} of the context, the loss falls by {:.3f} nats/token for N = {} and by {:.3f} for "
-        "N = {}; the fitted L(t) = a + b t^-c (dashed) has c = {:.2f} and {:.2f}, and a late-context loss a = {:.3f} "
-        "and {:.3f}.",
-        pos.early + 1, pos.late + 1, -small.score, short_count(small.run->N), -large.score, short_count(large.run->N),
-        small.curve.c, large.curve.c, small.curve.a, large.curve.a);
+        "From token {} to token {} of the context, the loss {} nats/token for N = {} and {} for N = {}; the fitted "
+        "L(t) = a + b t^-c (dashed) has exponent c = {:.2f} and {:.2f} (near 0: flat) and reaches {:.3f} and {:.3f} at "
+        "t = {}.",
+        pos.early + 1, pos.late + 1, change(small.score), short_count(small.run->N), change(large.score),
+        short_count(large.run->N), small.curve.c, large.curve.c, small.curve.at(T), large.curve.at(T), T);
     figures.push_back(f);
   }
   // 2. Both scores against N.
@@ -178,8 +182,11 @@ Json run_icl_probe(const ProbeContext& ctx) {
                                                    "loss drop on the repeat (nats/token)",
                                                    [](const IclRow& r) { return r.induction.drop; });
     f["sentence"] = fmt::format("The largest rise of the induction drop between two snapshots is {:.3f} nats, for {} "
-                                "between {} and {} tokens (Olsson et al. 2022 see induction heads form in such a "
-                                "step).", jump, run, short_count(from), short_count(to));
+                                "between {} and {} tokens; at the end the largest model's drop is {:.0f}% of perfect "
+                                "copying ({:.3f} of {:.3f} nats).",
+                                jump, run, short_count(from), short_count(to),
+                                100 * large.induction.drop / large.induction.first, large.induction.drop,
+                                large.induction.first);
     figures.push_back(f);
   }
 

@@ -139,7 +139,7 @@ Json run_ngram_probe(const ProbeContext& ctx) {
   const ProbeRun& large = *std::max_element(ctx.runs.begin(), ctx.runs.end(), [](auto& a, auto& b) { return a.N < b.N; });
   const size_t large_i = static_cast<size_t>(&large - ctx.runs.data());
   {
-    Json f = figure_json("ngram-kl", "Distance of the model's predictions from each n-gram model along training",
+    Json f = figure_json("ngram-kl", "KL divergence from each n-gram model, along training",
                          {"training tokens D", true, true}, {"KL(n-gram || model), nats/token", true, false});
     for (const ProbeRun* run : {&large, &small}) {
       if (run == &small && &small == &large) break;

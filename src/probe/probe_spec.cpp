@@ -92,7 +92,7 @@ base_width = 64
 shapes = [[2, 16, 2], [2, 32, 4], [2, 48, 6], [2, 72, 9]]
 
 [budgets]
-tokens = [2e6]
+tokens = [8e6]
 
 [probe]
 kind = "icl"
@@ -130,7 +130,7 @@ base_width = 64
 shapes = [[2, 16, 2], [2, 32, 4], [2, 56, 7], [2, 96, 12]]
 
 [budgets]
-tokens = [3e6]
+tokens = [1e7]
 
 [probe]
 kind = "ngram"
