@@ -123,26 +123,34 @@ Json run_ensemble_probe(const ProbeContext& ctx) {
       if (std::find(sizes.begin(), sizes.end(), e.design.N) == sizes.end()) sizes.push_back(e.design.N);
     for (double n : sizes) {
       std::vector<double> k, le, lm;
-      double single = NAN, kmax_loss = NAN, full_N = NAN, kmax_N = NAN;
-      int64_t kmax = 0;
+      double single = NAN, full_N = NAN;
       for (const EnsembleRow& e : ens)
         if (e.design.N == n) {
           k.push_back(static_cast<double>(e.design.k));
           le.push_back(e.ensemble_loss);
           lm.push_back(e.member_loss);
           if (e.design.k == 1) single = e.ensemble_loss, full_N = e.member_N;
-          if (e.design.k > kmax) kmax = e.design.k, kmax_loss = e.ensemble_loss, kmax_N = e.member_N;
         }
       const double label_N = std::isfinite(full_N) ? full_N : n;
       f["series"].push_back(series_json("ensemble, N = " + short_count(label_N), k, le,
                                         {.color_value = label_N, .marker = "circle"}));
       f["series"].push_back(series_json("", k, lm, {.color_value = label_N, .marker = "open", .dash = "dashed"}));
-      if (std::isfinite(single) && kmax > 1)
-        full_sentences.push_back(fmt::format("{} models of {} ({:.2f}x the parameters of one model of {}) reach "
-                                             "{:.3f} nats/token against its {:.3f} ({:+.1f}%)",
-                                             kmax, short_count(kmax_N), static_cast<double>(kmax) * kmax_N / full_N,
-                                             short_count(full_N), kmax_loss, single,
-                                             100.0 * (kmax_loss - single) / single));
+      if (!std::isfinite(single)) continue;
+      // Every k against the single model of the same compute, with the parameter ratio
+      // the rounding to whole heads gave.
+      std::string parts;
+      for (const EnsembleRow& e : ens)
+        if (e.design.N == n && e.design.k > 1)
+          parts += fmt::format("{}{} x {} ({:.2f}x its parameters) {:.3f} ({:+.1f}%)", parts.empty() ? "" : ", ",
+                               e.design.k, short_count(e.member_N),
+                               static_cast<double>(e.design.k) * e.member_N / full_N, e.ensemble_loss,
+                               100.0 * (e.ensemble_loss - single) / single);
+      const EnsembleRow* best = nullptr;
+      for (const EnsembleRow& e : ens)
+        if (e.design.N == n && (!best || e.ensemble_loss < best->ensemble_loss)) best = &e;
+      if (!parts.empty())
+        full_sentences.push_back(fmt::format("one model of {} reaches {:.3f} nats/token, {} (lowest: k = {})",
+                                             short_count(full_N), single, parts, best->design.k));
     }
     f["colorbar"] = "N (params)";
     std::string s = "Solid: the averaged distribution of k members; dashed: the members' own mean loss. ";

@@ -129,7 +129,7 @@ Json run_icl_probe(const ProbeContext& ctx) {
     };
     f["sentence"] = fmt::format(
         "From token {} to token {} of the context, the loss {} nats/token for N = {} and {} for N = {}; the fitted "
-        "L(t) = a + b t^-c (dashed) has exponent c = {:.2f} and {:.2f} (near 0: flat) and reaches {:.3f} and {:.3f} at "
+        "L(t) = a + b t^-c (dashed) has exponent c = {:.2f} and {:.2f} and reaches {:.3f} and {:.3f} at "
         "t = {}.",
         pos.early + 1, pos.late + 1, change(small.score), short_count(small.run->N), change(large.score),
         short_count(large.run->N), small.curve.c, large.curve.c, small.curve.at(T), large.curve.at(T), T);
