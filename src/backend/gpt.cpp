@@ -11,15 +11,21 @@ namespace scalelab {
 namespace {
 
 // Hands out consecutive slices of one buffer; with base == nullptr it only counts, so the
-// same carving code sizes the buffer and then fills in the pointers.
+// same carving code sizes the buffer and then fills in the pointers. take() is n floats;
+// take_act() is n activations of act_bytes each (backend.h). With fp32 activations the
+// slices are packed exactly (model/accounting.h activation_floats counts them); with
+// narrower ones every slice starts on a 256-byte boundary, which tensor-core kernels want.
 struct Carver {
   float* base;
+  size_t act_bytes = sizeof(float);
   size_t used = 0;
   float* take(size_t n) {
+    if (act_bytes != sizeof(float)) n = (n + 63) / 64 * 64;
     float* p = base ? base + used : nullptr;
     used += n;
     return p;
   }
+  float* take_act(size_t n) { return take((n * act_bytes + sizeof(float) - 1) / sizeof(float)); }
 };
 
 const ModelConfig& validated(const ModelConfig& cfg) {
@@ -46,29 +52,29 @@ Gpt::Gpt(const ModelConfig& cfg, Backend& backend, int max_batch)
   // Two passes: count, allocate, then carve (order as model/accounting.h activation_floats).
   blocks_.resize(L);
   for (int pass = 0; pass < 2; ++pass) {
-    Carver a{pass == 0 ? nullptr : acts_};
-    encoded_ = a.take(N * C);
+    Carver a{pass == 0 ? nullptr : acts_, be_.activation_bytes()};
+    encoded_ = a.take_act(N * C);
     for (auto& bl : blocks_) {
-      bl.ln1 = a.take(N * C);
+      bl.ln1 = a.take_act(N * C);
       bl.ln1_mean = a.take(N);
       bl.ln1_rstd = a.take(N);
-      bl.qkv = a.take(N * 3 * C);
-      bl.atty = a.take(N * C);
+      bl.qkv = a.take_act(N * 3 * C);
+      bl.atty = a.take_act(N * C);
       bl.att = a.take(att_floats);
-      bl.attproj = a.take(N * C);
-      bl.residual2 = a.take(N * C);
-      bl.ln2 = a.take(N * C);
+      bl.attproj = a.take_act(N * C);
+      bl.residual2 = a.take_act(N * C);
+      bl.ln2 = a.take_act(N * C);
       bl.ln2_mean = a.take(N);
       bl.ln2_rstd = a.take(N);
-      bl.fch = a.take(N * 4 * C);
-      bl.fch_gelu = a.take(N * 4 * C);
-      bl.fcproj = a.take(N * C);
-      bl.residual3 = a.take(N * C);
+      bl.fch = a.take_act(N * 4 * C);
+      bl.fch_gelu = a.take_act(N * 4 * C);
+      bl.fcproj = a.take_act(N * C);
+      bl.residual3 = a.take_act(N * C);
     }
-    lnf_ = a.take(N * C);
+    lnf_ = a.take_act(N * C);
     lnf_mean_ = a.take(N);
     lnf_rstd_ = a.take(N);
-    logits_ = a.take(N * V);
+    logits_ = a.take_act(N * V);
     losses_ = a.take(N);
     if (pass == 0) {
       act_total_ = a.used;
@@ -76,12 +82,12 @@ Gpt::Gpt(const ModelConfig& cfg, Backend& backend, int max_batch)
     }
   }
   for (int pass = 0; pass < 2; ++pass) {
-    Carver s{pass == 0 ? nullptr : scratch_};
-    dresidual_ = s.take(N * C);
-    dbuf_c_ = s.take(N * C);
-    dbuf_c2_ = s.take(N * C);
-    dbuf_4c_ = s.take(N * 4 * C);
-    dbuf_4c2_ = s.take(N * 4 * C);
+    Carver s{pass == 0 ? nullptr : scratch_, be_.activation_bytes()};
+    dresidual_ = s.take_act(N * C);
+    dbuf_c_ = s.take_act(N * C);
+    dbuf_c2_ = s.take_act(N * C);
+    dbuf_4c_ = s.take_act(N * 4 * C);
+    dbuf_4c2_ = s.take_act(N * 4 * C);
     if (pass == 0) {
       scratch_total_ = s.used;
       scratch_ = be_.alloc(scratch_total_);
@@ -161,22 +167,32 @@ double Gpt::run_forward(const int32_t* inputs, const int32_t* targets, int B, in
   const ParamViews<float> p(layout_, params_);
   const size_t Cz = static_cast<size_t>(C);
   be_.encoder_forward(encoded_, inputs_, p.wte, p.wpe, B, T, C);
+  // Each residual addition is fused with the LayerNorm that reads it (the next block's
+  // ln1, or lnf after the last block); on the CPU the fused ops are the plain composition.
+  if (blocks_.empty())
+    be_.layernorm_forward(lnf_, lnf_mean_, lnf_rstd_, encoded_, p.lnfw, p.lnfb, N, C);
+  else
+    be_.layernorm_forward(blocks_[0].ln1, blocks_[0].ln1_mean, blocks_[0].ln1_rstd, encoded_, p.ln1w, p.ln1b, N, C);
   const float* residual = encoded_;
   for (size_t l = 0; l < blocks_.size(); ++l) {
     const BlockActs& a = blocks_[l];
-    be_.layernorm_forward(a.ln1, a.ln1_mean, a.ln1_rstd, residual, p.ln1w + l * Cz, p.ln1b + l * Cz, N, C);
     be_.matmul_forward(a.qkv, a.ln1, p.qkvw + l * 3 * Cz * Cz, p.qkvb + l * 3 * Cz, N, C, 3 * C);
     be_.attention_forward(a.atty, a.att, a.qkv, B, T, C, NH, scale);
     be_.matmul_forward(a.attproj, a.atty, p.attprojw + l * Cz * Cz, p.attprojb + l * Cz, N, C, C);
-    be_.residual_forward(a.residual2, residual, a.attproj, n * Cz);
-    be_.layernorm_forward(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, p.ln2w + l * Cz, p.ln2b + l * Cz, N, C);
-    be_.matmul_forward(a.fch, a.ln2, p.fcw + l * 4 * Cz * Cz, p.fcb + l * 4 * Cz, N, C, 4 * C);
-    be_.gelu_forward(a.fch_gelu, a.fch, n * 4 * Cz);
+    be_.residual_layernorm_forward(a.residual2, a.ln2, a.ln2_mean, a.ln2_rstd, residual, a.attproj,
+                                   p.ln2w + l * Cz, p.ln2b + l * Cz, N, C);
+    be_.matmul_gelu_forward(a.fch_gelu, a.fch, a.ln2, p.fcw + l * 4 * Cz * Cz, p.fcb + l * 4 * Cz, N, C, 4 * C);
     be_.matmul_forward(a.fcproj, a.fch_gelu, p.fcprojw + l * 4 * Cz * Cz, p.fcprojb + l * Cz, N, 4 * C, C);
-    be_.residual_forward(a.residual3, a.residual2, a.fcproj, n * Cz);
+    if (l + 1 < blocks_.size()) {
+      const BlockActs& next = blocks_[l + 1];
+      be_.residual_layernorm_forward(a.residual3, next.ln1, next.ln1_mean, next.ln1_rstd, a.residual2, a.fcproj,
+                                     p.ln1w + (l + 1) * Cz, p.ln1b + (l + 1) * Cz, N, C);
+    } else {
+      be_.residual_layernorm_forward(a.residual3, lnf_, lnf_mean_, lnf_rstd_, a.residual2, a.fcproj, p.lnfw, p.lnfb,
+                                     N, C);
+    }
     residual = a.residual3;
   }
-  be_.layernorm_forward(lnf_, lnf_mean_, lnf_rstd_, residual, p.lnfw, p.lnfb, N, C);
   // Readout tied to the token embedding: logits = lnf @ wte^T, (N,V).
   be_.matmul_forward(logits_, lnf_, p.wte, nullptr, N, C, V);
   // d(dloss_total * sum_i losses_i / count)/d logits: every position weighs 1/count.
@@ -222,9 +238,9 @@ void Gpt::run_backward(int B, int T) {
   ParamViews<float> g(layout_, grads_);
 
   // logits_ now holds d loss / d logits. Readout: d lnf and the tied wte's first use.
-  be_.zero(dbuf_c_, n * Cz);
+  be_.zero_activations(dbuf_c_, n * Cz);
   be_.matmul_backward(dbuf_c_, g.wte, nullptr, logits_, lnf_, p.wte, N, C, V);
-  be_.zero(dresidual_, n * Cz);
+  be_.zero_activations(dresidual_, n * Cz);
   const float* last = blocks_.empty() ? encoded_ : blocks_.back().residual3;
   be_.layernorm_backward(dresidual_, g.lnfw, g.lnfb, dbuf_c_, last, p.lnfw, lnf_mean_, lnf_rstd_, N, C);
 
@@ -234,24 +250,24 @@ void Gpt::run_backward(int B, int T) {
     const BlockActs& a = blocks_[l];
     const float* residual = l == 0 ? encoded_ : blocks_[l - 1].residual3;
     // MLP: residual3 = residual2 + fcproj(gelu(fc(ln2(residual2)))).
-    be_.zero(dbuf_4c2_, n * 4 * Cz);
+    be_.zero_activations(dbuf_4c2_, n * 4 * Cz);
     be_.matmul_backward(dbuf_4c2_, g.fcprojw + l * 4 * Cz * Cz, g.fcprojb + l * Cz, dresidual_, a.fch_gelu,
                         p.fcprojw + l * 4 * Cz * Cz, N, 4 * C, C);
-    be_.zero(dbuf_4c_, n * 4 * Cz);
+    be_.zero_activations(dbuf_4c_, n * 4 * Cz);
     be_.gelu_backward(dbuf_4c_, a.fch, dbuf_4c2_, n * 4 * Cz);
-    be_.zero(dbuf_c_, n * Cz);
+    be_.zero_activations(dbuf_c_, n * Cz);
     be_.matmul_backward(dbuf_c_, g.fcw + l * 4 * Cz * Cz, g.fcb + l * 4 * Cz, dbuf_4c_, a.ln2,
                         p.fcw + l * 4 * Cz * Cz, N, C, 4 * C);
     be_.layernorm_backward(dresidual_, g.ln2w + l * Cz, g.ln2b + l * Cz, dbuf_c_, a.residual2, p.ln2w + l * Cz,
                            a.ln2_mean, a.ln2_rstd, N, C);
     // Attention: residual2 = residual + attproj(attention(qkv(ln1(residual)))).
-    be_.zero(dbuf_c2_, n * Cz);
+    be_.zero_activations(dbuf_c2_, n * Cz);
     be_.matmul_backward(dbuf_c2_, g.attprojw + l * Cz * Cz, g.attprojb + l * Cz, dresidual_, a.atty,
                         p.attprojw + l * Cz * Cz, N, C, C);
     float* dqkv = dbuf_4c_;  // (N,3C) fits in (N,4C); the MLP's use of it is over
-    be_.zero(dqkv, n * 3 * Cz);
+    be_.zero_activations(dqkv, n * 3 * Cz);
     be_.attention_backward(dqkv, dbuf_c2_, a.qkv, a.atty, a.att, B, T, C, NH, scale);
-    be_.zero(dbuf_c_, n * Cz);
+    be_.zero_activations(dbuf_c_, n * Cz);
     be_.matmul_backward(dbuf_c_, g.qkvw + l * 3 * Cz * Cz, g.qkvb + l * 3 * Cz, dqkv, a.ln1,
                         p.qkvw + l * 3 * Cz * Cz, N, C, 3 * C);
     be_.layernorm_backward(dresidual_, g.ln1w + l * Cz, g.ln1b + l * Cz, dbuf_c_, residual, p.ln1w + l * Cz,
@@ -289,14 +305,14 @@ void Gpt::get_position_losses(float* host) const {
 
 void Gpt::get_logits(float* host) const {
   SL_ASSERT(logits_valid_);  // only after forward(); forward_backward overwrites them
-  be_.download(host, logits_, static_cast<size_t>(last_B_) * static_cast<size_t>(last_T_) *
-                                  static_cast<size_t>(cfg_.vocab));
+  be_.download_activations(host, logits_, static_cast<size_t>(last_B_) * static_cast<size_t>(last_T_) *
+                                              static_cast<size_t>(cfg_.vocab));
 }
 
 void Gpt::get_block_output(int layer, float* host) const {
   SL_REQUIRE(layer >= 0 && layer < cfg_.n_layer, "layer: expected 0..{}, got {}", cfg_.n_layer - 1, layer);
   SL_REQUIRE(last_B_ > 0, "get_block_output: no forward pass has run yet");
-  be_.download(host, blocks_[static_cast<size_t>(layer)].residual3,
+  be_.download_activations(host, blocks_[static_cast<size_t>(layer)].residual3,
                static_cast<size_t>(last_B_) * static_cast<size_t>(last_T_) * static_cast<size_t>(cfg_.d_model));
 }
 

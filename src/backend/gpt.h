@@ -74,8 +74,9 @@ class Gpt {
   // activation-scale diagnostics such as the muP coordinate check.
   void get_block_output(int layer, float* host) const;
 
-  // Floats this model allocated for activations at max_batch (compare with
-  // model/accounting.h activation_floats) and for backward scratch gradients.
+  // Floats this model allocated for activations (with fp32 activations exactly
+  // model/accounting.h activation_floats; about half the activations' share in bf16) and
+  // for backward scratch gradients.
   size_t activation_floats() const { return act_total_; }
   size_t scratch_floats() const { return scratch_total_; }
 

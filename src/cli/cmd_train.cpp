@@ -30,6 +30,7 @@ namespace {
 struct TrainOptions {
   std::string config;
   std::vector<std::string> sets;
+  std::string device, precision;  // shorthands for --set train.device / train.precision
   std::string out;
   int64_t stop_after = 0;
   std::vector<std::string> forks;
@@ -53,7 +54,10 @@ void run_train(const TrainOptions& o) {
     fmt::print("{}", b.describe());
     return;
   }
-  RunConfig rc = load_run_config(o.config, o.sets);
+  std::vector<std::string> sets = o.sets;
+  if (!o.device.empty()) sets.push_back("train.device=" + o.device);
+  if (!o.precision.empty()) sets.push_back("train.precision=" + o.precision);
+  RunConfig rc = load_run_config(o.config, sets);
   SL_REQUIRE(!o.out.empty(), "--out: expected an output directory");
   TrainerOptions topt;
   topt.out_dir = o.out;
@@ -84,6 +88,8 @@ void setup_train(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
   cmd->add_option("--config", o->config, "TOML file with [model], [data] and [train] sections");
   cmd->add_option("--set", o->sets, "section.key=value override (repeatable; after --config)");
+  cmd->add_option("--device", o->device, "backend, as --set train.device: cpu or cuda");
+  cmd->add_option("--precision", o->precision, "as --set train.precision: auto, fp32, tf32 or bf16");
   cmd->add_option("--out", o->out, "output directory (resumes from DIR/checkpoint.bin when present)");
   cmd->add_option("--stop-after", o->stop_after,
                   "stop after this many steps with a checkpoint, as if interrupted (0 = train to the end)");

@@ -46,6 +46,8 @@ void add_sweep_options(CLI::App* cmd, SweepCliOptions& o, const std::string& def
   if (!default_store.empty())  // the demo keeps its store in its --out directory
     cmd->add_option("--store", o.store, "run store (SQLite); run directories go next to it")->capture_default_str();
   cmd->add_option("--set", o.sets, "section.key=value for every run, after the spec (e.g. data.path=corpus.txt)");
+  cmd->add_option("--device", o.device, "backend of every run, as --set train.device: cpu or cuda");
+  cmd->add_option("--precision", o.precision, "as --set train.precision: auto, fp32, tf32 or bf16");
   cmd->add_flag("--retry-failed", o.retry_failed, "train failed runs again");
   cmd->add_flag("--no-probe", o.no_probe, "estimate times without timing each shape first");
   cmd->add_option("--bootstrap", o.bootstrap, "bootstrap resamples for the stored fits' CIs")->capture_default_str();
@@ -57,8 +59,11 @@ sweep::SweepResult run_sweep_command(const sweep::ExperimentSpec& spec, const Sw
   // Plan before opening the store: opening creates it (and its directory), and a spec the
   // planner refuses (impossible budget, unknown run-config key) must leave nothing behind.
   // A bad store path is still refused before anything trains.
+  std::vector<std::string> sets = o.sets;
+  if (!o.device.empty()) sets.push_back("train.device=" + o.device);
+  if (!o.precision.empty()) sets.push_back("train.precision=" + o.precision);
   const sweep::Plan plan =
-      sweep::make_plan(spec, {.workers = workers, .threads = threads, .probe = !o.no_probe, .sets = o.sets});
+      sweep::make_plan(spec, {.workers = workers, .threads = threads, .probe = !o.no_probe, .sets = sets});
   const std::filesystem::path store_path = o.store;
   sweep::RunStore store(store_path);
   fmt::print("{}", sweep::format_plan(plan));

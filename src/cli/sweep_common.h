@@ -24,6 +24,7 @@ struct SweepCliOptions {
   bool no_probe = false;
   int bootstrap = 200;
   std::vector<std::string> sets;  // --set section.key=value for every run
+  std::string device, precision;  // shorthands for --set train.device / train.precision
 };
 
 // Threads in all (default: every core) and workers (default: one per thread, since small

@@ -28,7 +28,7 @@ LoadedModel load_model(const std::filesystem::path& checkpoint) {
 
 ModelScorer::ModelScorer(const LoadedModel& model, int threads, int max_batch)
     : params_(model.params), max_batch_(max_batch) {
-  backend_ = make_backend(model.config.train.device, threads);
+  backend_ = make_backend(model.config.train.device, threads, model.config.train.precision);
   gpt_ = std::make_unique<Gpt>(model.config.model, *backend_, max_batch);
   gpt_->set_params(params_.data());
 }

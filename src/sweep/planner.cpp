@@ -104,6 +104,9 @@ std::string run_config_toml(const RunConfig& config) { return config.to_toml(); 
 std::string config_hash(const RunConfig& config) {
   Json j = config.to_json();
   j["train"].erase("threads");
+  // "auto" is the only precision before the CUDA backend: leaving it out keeps the hashes,
+  // and so the runs, of stores written before the key existed.
+  if (j["train"].value("precision", "auto") == "auto") j["train"].erase("precision");
   return fnv1a64_hex(j.dump());
 }
 

@@ -1,5 +1,6 @@
 #include "train/run_config.h"
 
+#include "backend/backend.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "data/tokenizer.h"
@@ -20,6 +21,9 @@ void RunConfig::validate() const {
   SL_REQUIRE(model.vocab >= tok->vocab_size(),
              "model.vocab: {} is smaller than the {} tokenizer's vocabulary ({})", model.vocab, tok->name(),
              tok->vocab_size());
+  SL_REQUIRE(train.device != "cuda" || model.d_model / model.n_head <= kCudaMaxHeadSize,
+             "model.n_head: train.device = \"cuda\" needs d_model / n_head <= {}, got {} / {}", kCudaMaxHeadSize,
+             model.d_model, model.n_head);
   // Steps must fit the int loops and the checkpoint; tokens per step must not overflow.
   SL_REQUIRE(static_cast<double>(train.batch_size) * static_cast<double>(train.grad_accum) *
                      static_cast<double>(model.seq_len) <

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "backend/backend.h"
 #include "core/config.h"
 #include "core/error.h"
 
@@ -27,7 +28,9 @@ void TrainConfig::bind(ConfigBinder& b) {
   b.bind("train.seed", &seed, "seed of initialisation and batch order");
   b.bind("train.eval_every", &eval_every, "steps between validations (0 = at the end only)");
   b.bind("train.threads", &threads, "CPU threads (0 = all cores)");
-  b.bind("train.device", &device, "backend: \"cpu\"");
+  b.bind("train.device", &device, "backend: \"cpu\" or \"cuda\" (a build with the CUDA backend and a GPU)");
+  b.bind("train.precision", &precision,
+         "arithmetic: \"auto\" (cpu: fp32, cuda: bf16), \"fp32\", \"tf32\" or \"bf16\" (the last two on cuda)");
   b.bind("train.checkpoint_every", &checkpoint_every, "steps between checkpoints (0 = at the end only)");
   b.bind("train.log_every", &log_every, "steps between log lines and metrics records");
   b.bind("train.snapshots", &snapshots,
@@ -70,6 +73,7 @@ void TrainConfig::validate() const {
   SL_REQUIRE(eval_every >= 0, "train.eval_every: expected >= 0 (0 = at the end only), got {}", eval_every);
   SL_REQUIRE(threads >= 0 && threads <= 4096, "train.threads: expected 0 (all cores) .. 4096, got {}", threads);
   SL_REQUIRE(!device.empty(), "train.device: expected a backend name such as \"cpu\"");
+  parse_precision(precision, device);  // InputError naming train.precision
   SL_REQUIRE(checkpoint_every >= 0, "train.checkpoint_every: expected >= 0 (0 = at the end only), got {}",
              checkpoint_every);
   SL_REQUIRE(log_every > 0, "train.log_every: expected a positive integer, got {}", log_every);

@@ -54,7 +54,8 @@ struct TrainConfig {
   int64_t seed = 1337;           // initialisation and batch order
   int64_t eval_every = 100;      // steps between validations (and one at the end); 0 = end only
   int64_t threads = 0;           // CPU threads; 0 = all cores. Losses are bit-identical per thread count
-  std::string device = "cpu";    // backend (backend/backend.h make_backend)
+  std::string device = "cpu";    // backend (backend/backend.h make_backend): "cpu" or "cuda"
+  std::string precision = "auto";  // "auto" (cpu: fp32, cuda: bf16), "fp32", "tf32", "bf16"
   int64_t checkpoint_every = 0;  // steps between checkpoints; 0 = only at the end
   int64_t log_every = 1;         // steps between log lines on stderr and metrics.jsonl lines
   int64_t snapshots = 0;         // copies of the state kept for probes (train/snapshots.h); 0 = none

@@ -83,7 +83,7 @@ Trainer::Trainer(RunConfig config, TrainerOptions options) : cfg_(std::move(conf
     load_start_state(opt_.branch_from, true);
   }
 
-  backend_ = make_backend(cfg_.train.device, static_cast<int>(cfg_.train.threads));
+  backend_ = make_backend(cfg_.train.device, static_cast<int>(cfg_.train.threads), cfg_.train.precision);
   gpt_ = std::make_unique<Gpt>(cfg_.model, *backend_, B);
   if (resume_from_)
     SL_REQUIRE(resume_from_->params.size() == gpt_->num_params(),
@@ -332,6 +332,7 @@ Json Trainer::make_summary() const {
   s["train_seconds"] = train_seconds_;
   s["wall_seconds"] = wall_prev_ + session_.seconds();
   s["device"] = backend_->name();
+  s["precision"] = precision_name(backend_->precision());
   s["threads"] = backend_->threads();
   s["corpus"] = {{"source", corpus_.source},
                  {"tokenizer", corpus_.tokenizer},

@@ -14,6 +14,8 @@
 #include <tuple>
 
 #include "../core/core_testing.h"
+#include "core/hash.h"
+#include "core/json.h"
 #include "model/accounting.h"
 #include "sweep/spec.h"
 #include "train/schedule.h"
@@ -354,6 +356,19 @@ TEST(Planner, ConfigHashIgnoresThreadsButNotTheLr) {
   std::set<std::string> hashes;
   for (const PlannedRun& r : plan.runs) hashes.insert(config_hash(r.config));
   EXPECT_EQ(hashes.size(), plan.runs.size());  // every run differs in shape, steps or kind
+}
+
+TEST(Planner, ConfigHashKeepsStoresFromBeforeThePrecisionKey) {
+  // Stores written before train.precision existed hashed configs without it: "auto" (the
+  // default) must hash as if the key were absent, and any explicit precision must not.
+  const RunConfig a = plan_of(spec_text(kLadder)).runs.at(0).config;
+  Json j = a.to_json();
+  j["train"].erase("threads");
+  j["train"].erase("precision");
+  EXPECT_EQ(config_hash(a), fnv1a64_hex(j.dump()));
+  RunConfig b = a;
+  b.train.precision = "fp32";
+  EXPECT_NE(config_hash(b), config_hash(a));
 }
 
 TEST(Planner, RunConfigTomlLoadsBackToTheSameConfig) {

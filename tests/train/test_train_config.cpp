@@ -82,6 +82,9 @@ TEST(TrainConfig, BadValuesNameTheirField) {
       {{"data.tokenizer=bpe9"}, "data.tokenizer"},
       {{"train.bogus=1"}, "train.bogus"},
       {{"train.lr=fast"}, "train.lr"},
+      {{"train.precision=fp16"}, "train.precision"},
+      {{"train.precision=bf16"}, "train.precision"},  // the cpu backend is fp32 only
+      {{"train.device=cuda", "model.d_model=272", "model.n_head=2"}, "model.n_head"},  // head 136 > 128
   };
   for (const auto& [sets, field] : cases) {
     const std::string msg = input_error_message([&] { load_run_config("", sets); });
