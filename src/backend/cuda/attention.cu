@@ -10,9 +10,10 @@
 //   backward: D_i = dO_i . O_i per row, then two kernels that recompute P = exp(s - lse)
 //             tile by tile: one per key tile (dK, dV) and one per query tile (dQ), so no
 //             gradient is written by two blocks and no atomics are needed (deterministic).
-// These run on the CUDA cores in fp32 arithmetic for both activation types; a tensor-core
-// (mma) path for bf16 is the next step for speed (docs/architecture.md).
+// These run on the CUDA cores in fp32 arithmetic: the fp32/tf32 modes, and bf16 heads the
+// tensor-core kernels (attention_tc.cu) do not take.
 #include <cfloat>
+#include <type_traits>
 
 #include "backend/cuda/kernels.cuh"
 
@@ -285,6 +286,8 @@ template <class A>
 void attention_forward(A* out, float* lse, const A* qkv, int B, int T, int C, int NH, float scale,
                        cudaStream_t stream) {
   check_head(C, NH);
+  if constexpr (std::is_same_v<A, bf16>)
+    if (attention_tc_supported(C, NH)) return attention_forward_tc(out, lse, qkv, B, T, C, NH, scale, stream);
   const int hs = C / NH;
   const size_t smem = sizeof(float) * (2 * kTile * (hs + 1) + kTile * hs);
   allow_smem(attention_forward_kernel<A>, smem);
@@ -302,6 +305,9 @@ void attention_backward(A* dqkv, const A* dout, const A* qkv, const A* out, cons
   const size_t rows = size_t(B) * T * NH;
   attention_rowdot_kernel<A><<<ceil_div(rows * 32, 256), 256, 0, stream>>>(D, dout, out, B, T, C, NH);
   CUDA_CHECK(cudaGetLastError());
+  if constexpr (std::is_same_v<A, bf16>)
+    if (attention_tc_supported(C, NH))
+      return attention_backward_tc(dqkv, dout, qkv, lse, D, B, T, C, NH, scale, stream);
   const dim3 grid(ceil_div(T, kTile), B * NH);
   const size_t smem_kv = sizeof(float) * (4 * kTile * (hs + 1) + 2 * kTile);
   allow_smem(attention_dkdv_kernel<A>, smem_kv);

@@ -71,6 +71,15 @@ constexpr int kMaxHeadSize = kCudaMaxHeadSize;
 template <class A>
 void attention_forward(A* out, float* lse, const A* qkv, int B, int T, int C, int NH, float scale,
                        cudaStream_t stream);
+// The tensor-core path of the above for bf16 (attention_tc.cu), which attention_forward and
+// attention_backward take when attention_tc_supported: head size a multiple of 16, at most
+// kMaxHeadSizeTc. The backward takes D (B,NH,T) = rowwise dO . O, already computed.
+constexpr int kMaxHeadSizeTc = 64;
+bool attention_tc_supported(int C, int NH);
+void attention_forward_tc(bf16* out, float* lse, const bf16* qkv, int B, int T, int C, int NH, float scale,
+                          cudaStream_t stream);
+void attention_backward_tc(bf16* dqkv, const bf16* dout, const bf16* qkv, const float* lse, const float* D, int B,
+                           int T, int C, int NH, float scale, cudaStream_t stream);
 template <class A>
 void attention_backward(A* dqkv, const A* dout, const A* qkv, const A* out, const float* lse, int B, int T, int C,
                         int NH, float scale, Scratch& scratch, cudaStream_t stream);
