@@ -268,13 +268,6 @@ __global__ void attention_dq_kernel(A* dqkv, const A* dout, const A* qkv, const 
   }
 }
 
-// Dynamic shared memory above 48 KiB must be asked for once per kernel.
-template <class Kernel>
-void allow_smem(Kernel kernel, size_t bytes) {
-  if (bytes > 48 * 1024) CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                         static_cast<int>(bytes)));
-}
-
 void check_head(int C, int NH) {
   SL_REQUIRE(NH > 0 && C % NH == 0 && C / NH <= kMaxHeadSize,
              "model.n_head: the CUDA attention needs d_model / n_head <= {}, got {} / {}", kMaxHeadSize, C, NH);
@@ -290,7 +283,7 @@ void attention_forward(A* out, float* lse, const A* qkv, int B, int T, int C, in
     if (attention_tc_supported(C, NH)) return attention_forward_tc(out, lse, qkv, B, T, C, NH, scale, stream);
   const int hs = C / NH;
   const size_t smem = sizeof(float) * (2 * kTile * (hs + 1) + kTile * hs);
-  allow_smem(attention_forward_kernel<A>, smem);
+  allow_dynamic_smem(reinterpret_cast<const void*>(attention_forward_kernel<A>), smem);
   const dim3 grid(ceil_div(T, kTile), B * NH);
   attention_forward_kernel<A><<<grid, 32 * kWarps, smem, stream>>>(out, lse, qkv, T, C, NH, scale);
   CUDA_CHECK(cudaGetLastError());
@@ -310,11 +303,11 @@ void attention_backward(A* dqkv, const A* dout, const A* qkv, const A* out, cons
       return attention_backward_tc(dqkv, dout, qkv, lse, D, B, T, C, NH, scale, stream);
   const dim3 grid(ceil_div(T, kTile), B * NH);
   const size_t smem_kv = sizeof(float) * (4 * kTile * (hs + 1) + 2 * kTile);
-  allow_smem(attention_dkdv_kernel<A>, smem_kv);
+  allow_dynamic_smem(reinterpret_cast<const void*>(attention_dkdv_kernel<A>), smem_kv);
   attention_dkdv_kernel<A><<<grid, 32 * kWarps, smem_kv, stream>>>(dqkv, dout, qkv, lse, D, T, C, NH, scale);
   CUDA_CHECK(cudaGetLastError());
   const size_t smem_q = sizeof(float) * 4 * kTile * (hs + 1);
-  allow_smem(attention_dq_kernel<A>, smem_q);
+  allow_dynamic_smem(reinterpret_cast<const void*>(attention_dq_kernel<A>), smem_q);
   attention_dq_kernel<A><<<grid, 32 * kWarps, smem_q, stream>>>(dqkv, dout, qkv, lse, D, T, C, NH, scale);
   CUDA_CHECK(cudaGetLastError());
 }

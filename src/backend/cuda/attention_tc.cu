@@ -280,11 +280,6 @@ __global__ void attention_dq_tc_kernel(bf16* dqkv, const bf16* dout, const bf16*
   }
 }
 
-template <class Kernel>
-void launch_setup(Kernel kernel, size_t bytes) {
-  CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
-}
-
 }  // namespace
 
 bool attention_tc_supported(int C, int NH) {
@@ -298,7 +293,7 @@ void attention_forward_tc(bf16* out, float* lse, const bf16* qkv, int B, int T, 
   const size_t smem = 3 * round128(kTile * hs * sizeof(bf16)) + round128(kWarps * kRows * kTile * sizeof(float)) +
                       round128(kWarps * kRows * kTile * sizeof(bf16)) + round128(kWarps * kRows * hs * sizeof(float)) +
                       round128(kWarps * kRows * sizeof(float));
-  launch_setup(attention_forward_tc_kernel, smem);
+  allow_dynamic_smem(reinterpret_cast<const void*>(attention_forward_tc_kernel), smem);
   attention_forward_tc_kernel<<<dim3(ceil_div(T, kTile), B * NH), 32 * kWarps, smem, stream>>>(out, lse, qkv, T, C,
                                                                                               NH, scale);
   CUDA_CHECK(cudaGetLastError());
@@ -312,11 +307,11 @@ void attention_backward_tc(bf16* dqkv, const bf16* dout, const bf16* qkv, const 
   const size_t acc = round128(kWarps * kRows * hs * sizeof(float));
   const dim3 grid(ceil_div(T, kTile), B * NH);
   const size_t smem_kv = 4 * tile + 2 * rows + 2 * s32 + 2 * s16 + 2 * acc;
-  launch_setup(attention_dkdv_tc_kernel, smem_kv);
+  allow_dynamic_smem(reinterpret_cast<const void*>(attention_dkdv_tc_kernel), smem_kv);
   attention_dkdv_tc_kernel<<<grid, 32 * kWarps, smem_kv, stream>>>(dqkv, dout, qkv, lse, D, T, C, NH, scale);
   CUDA_CHECK(cudaGetLastError());
   const size_t smem_q = 4 * tile + 2 * s32 + s16 + acc + 2 * rows;
-  launch_setup(attention_dq_tc_kernel, smem_q);
+  allow_dynamic_smem(reinterpret_cast<const void*>(attention_dq_tc_kernel), smem_q);
   attention_dq_tc_kernel<<<grid, 32 * kWarps, smem_q, stream>>>(dqkv, dout, qkv, lse, D, T, C, NH, scale);
   CUDA_CHECK(cudaGetLastError());
 }

@@ -11,6 +11,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <mutex>
 
 #include "core/error.h"
 
@@ -69,6 +71,19 @@ __host__ __device__ inline unsigned ceil_div(size_t a, size_t b) { return static
 
 // Blocks for a grid-stride loop over n elements: enough to fill the GPU, never more than
 // the work needs.
+// A kernel may use more than 48 KiB of dynamic shared memory only after asking for it.
+// The grant is made once per kernel and size (remembered here), not at every launch.
+inline void allow_dynamic_smem(const void* kernel, size_t bytes) {
+  if (bytes <= 48 * 1024) return;
+  static std::mutex mutex;
+  static std::map<const void*, size_t> granted;
+  const std::lock_guard<std::mutex> lock(mutex);
+  size_t& g = granted[kernel];
+  if (bytes <= g) return;
+  CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
+  g = bytes;
+}
+
 inline unsigned grid_for(size_t n, int threads) {
   const size_t blocks = (n + static_cast<size_t>(threads) - 1) / static_cast<size_t>(threads);
   return static_cast<unsigned>(blocks < 65536 ? (blocks > 0 ? blocks : 1) : 65536);

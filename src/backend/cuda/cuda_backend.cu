@@ -67,7 +67,7 @@ struct CudaBackend::Impl final : cuda::Scratch {
 
   // The bf16 copy of weights at w (created on first use), or nullptr outside bf16 mode.
   const bf16* shadow(const float* w) {
-    if (!bf16_acts() || w == nullptr) return nullptr;
+    if (w == nullptr) return nullptr;
     auto [alloc, offset] = find(w);
     if (!alloc->shadow) {
       const size_t n = alloc->bytes / sizeof(float);
@@ -76,6 +76,9 @@ struct CudaBackend::Impl final : cuda::Scratch {
     }
     return alloc->shadow + offset;
   }
+  // What a matrix product reads for weights (or a bias) at w: the bf16 copy in bf16 mode,
+  // w itself otherwise.
+  const void* weight_operand(const float* w) { return bf16_acts() ? static_cast<const void*>(shadow(w)) : w; }
   // After n floats at p changed: refresh the bf16 copy of that range, if there is one.
   void refresh_shadow(const float* p, size_t n) {
     if (!bf16_acts()) return;
@@ -271,12 +274,12 @@ void CudaBackend::matmul_forward(float* out, const float* inp, const float* w, c
   impl_->dispatch([&](auto tag) {
     using A = decltype(tag);
     const cudaDataType_t t = data_type<A>();
-    const void* wp = impl_->bf16_acts() ? static_cast<const void*>(impl_->shadow(w)) : w;
-    const void* bp = impl_->bf16_acts() ? static_cast<const void*>(impl_->shadow(bias)) : bias;
+    const void* wp = impl_->weight_operand(w);
+    const void* bp = impl_->weight_operand(bias);
     const cuda::MatIn a{wp, t, true, C}, b{inp, t, false, C};
     const cuda::MatOut d{out, t, OC};
-    if (bias && impl_->matmul->run(a, b, d, OC, N, C, 0.0f, cuda::Epilogue::bias, bp, nullptr, 0)) return;
-    SL_ASSERT(impl_->matmul->run(a, b, d, OC, N, C, 0.0f, cuda::Epilogue::none, nullptr, nullptr, 0));
+    if (bias && impl_->matmul->run_epilogue(a, b, d, OC, N, C, cuda::Epilogue::bias, bp, nullptr, 0)) return;
+    impl_->matmul->run(a, b, d, OC, N, C, 0.0f);
     if (bias) cuda::add_bias(act<A>(out), bias, N, OC, impl_->stream);
   });
 }
@@ -293,10 +296,10 @@ void CudaBackend::matmul_gelu_forward(float* out, float* pre, const float* inp, 
     impl_->dispatch([&](auto tag) {
       using A = decltype(tag);
       const cudaDataType_t t = data_type<A>();
-      const void* wp = impl_->bf16_acts() ? static_cast<const void*>(impl_->shadow(w)) : w;
-      const void* bp = impl_->bf16_acts() ? static_cast<const void*>(impl_->shadow(bias)) : bias;
-      fused = impl_->matmul->run({wp, t, true, C}, {inp, t, false, C}, {out, t, OC}, OC, N, C, 0.0f,
-                                 cuda::Epilogue::gelu_aux_bias, bp, pre, OC);
+      const void* wp = impl_->weight_operand(w);
+      const void* bp = impl_->weight_operand(bias);
+      fused = impl_->matmul->run_epilogue({wp, t, true, C}, {inp, t, false, C}, {out, t, OC}, OC, N, C,
+                                          cuda::Epilogue::gelu_aux_bias, bp, pre, OC);
     });
   }
   if (!fused) Backend::matmul_gelu_forward(out, pre, inp, w, bias, N, C, OC);
@@ -310,13 +313,9 @@ void CudaBackend::matmul_backward(float* dinp, float* dw, float* dbias, const fl
   impl_->dispatch([&](auto tag) {
     using A = decltype(tag);
     const cudaDataType_t t = data_type<A>();
-    if (dinp) {
-      const void* wp = impl_->bf16_acts() ? static_cast<const void*>(impl_->shadow(w)) : w;
-      SL_ASSERT(impl_->matmul->run({wp, t, false, C}, {dout, t, false, OC}, {dinp, t, C}, C, N, OC, 1.0f,
-                                   cuda::Epilogue::none, nullptr, nullptr, 0));
-    }
-    SL_ASSERT(impl_->matmul->run({inp, t, false, C}, {dout, t, true, OC}, {dw, CUDA_R_32F, C}, C, OC, N, 1.0f,
-                                 cuda::Epilogue::none, nullptr, nullptr, 0));
+    if (dinp)
+      impl_->matmul->run({impl_->weight_operand(w), t, false, C}, {dout, t, false, OC}, {dinp, t, C}, C, N, OC, 1.0f);
+    impl_->matmul->run({inp, t, false, C}, {dout, t, true, OC}, {dw, CUDA_R_32F, C}, C, OC, N, 1.0f);
     if (dbias) cuda::bias_backward(dbias, act<A>(dout), N, OC, *impl_, impl_->stream);
   });
 }
