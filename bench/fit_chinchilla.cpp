@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "core/simd_path.h"
+
 #include <ctime>
 #include <string>
 
@@ -21,6 +23,7 @@ using namespace scalelab;
 using namespace scalelab::fit;
 
 int main(int argc, char** argv) {
+  simd::apply_env();  // SCALELAB_SIMD pins the fused objective's SIMD path
   std::string path = argc > 1 ? argv[1] : "tests/data/chinchilla_points.csv";
   int draws = argc > 2 ? std::stoi(argv[2]) : 1000;
   int threads = argc > 3 ? std::stoi(argv[3]) : 0;
@@ -46,9 +49,9 @@ int main(int argc, char** argv) {
     double s = t.seconds();
     if (s < fit_s) fit_s = s, fit_cpu = static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
   }
-  fmt::print("fit: time_s={:.4f} cpu_s={:.4f} repeats={} threads={} points={} starts={} reached_best={} E={:.6g} A={:.6g} B={:.6g} "
+  fmt::print("fit: simd={} time_s={:.4f} cpu_s={:.4f} repeats={} threads={} points={} starts={} reached_best={} E={:.6g} A={:.6g} B={:.6g} "
              "alpha={:.6g} beta={:.6g} objective={:.10g}\n",
-             fit_s, fit_cpu, repeats, threads, r.points, r.starts, r.starts_converged, r.params[0], r.params[1], r.params[2],
+             simd::current_path(), fit_s, fit_cpu, repeats, threads, r.points, r.starts, r.starts_converged, r.params[0], r.params[1], r.params[2],
              r.params[3], r.params[4], r.objective);
   fmt::print("fit: message=\"{}\"\n", r.message);
 

@@ -27,7 +27,9 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/blas_runtime.h"
 #include "backend/cpu/kernels.h"
+#include "core/simd_path.h"
 #include "core/rng.h"
 #include "core/timer.h"
 
@@ -113,12 +115,20 @@ double sgemm_ceiling(int threads, int n, int reps) {
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
+  try {
+    simd::apply_env();  // SCALELAB_SIMD pins the kernels' SIMD path
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_ops_cpu: %s\n", e.what());
+    return 2;
+  }
   cpu::set_gemm_policy(o.policy);
   auto be = make_backend("cpu", o.threads);
   const int L = o.L, C = o.C, NH = o.NH, T = o.T, B = o.B, V = o.V, N = B * T;
   const size_t NC = static_cast<size_t>(N) * C;
-  std::printf("shape n_layer=%d d_model=%d n_head=%d seq_len=%d batch=%d vocab=%d, threads=%d, gemm=%s, best of %d\n",
-              L, C, NH, T, B, V, o.threads, o.policy == cpu::GemmPolicy::kSplitRows ? "split" : "blas", o.reps);
+  std::printf("shape n_layer=%d d_model=%d n_head=%d seq_len=%d batch=%d vocab=%d, threads=%d, gemm=%s, best of %d, "
+              "SIMD path %s, OpenBLAS %s\n",
+              L, C, NH, T, B, V, o.threads, o.policy == cpu::GemmPolicy::kSplitRows ? "split" : "blas", o.reps,
+              simd::current_path().c_str(), blas_core_name());
 
   Rng rng(1);
   auto filled = [&](size_t n, double scale) {

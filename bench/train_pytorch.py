@@ -63,9 +63,13 @@ def main():
         loss = step()
     secs = time.perf_counter() - t0
     tps = B * T * a.steps / secs
+    # The instruction set of PyTorch's own kernels (ATEN_CPU_CAPABILITY pins it).
+    capability = next((line.split(":", 1)[1].strip() for line in torch.__config__.show().splitlines()
+                       if "CPU capability usage" in line), "unknown").replace(" ", "_")
     print(f"pytorch {torch.__version__} L={a.n_layer} C={a.d_model} NH={a.n_head} T={T} B={B} V={a.vocab} "
-          f"threads={torch.get_num_threads()}: {a.steps} steps in {secs:.3f} s, loss {loss:.4f}, {tps:.0f} tokens/s")
-    print(f"train_pytorch tokens_per_s {tps:.1f} ms_per_step {1e3 * secs / a.steps:.3f}")
+          f"threads={torch.get_num_threads()} capability={capability}: {a.steps} steps in {secs:.3f} s, "
+          f"loss {loss:.4f}, {tps:.0f} tokens/s")
+    print(f"train_pytorch tokens_per_s {tps:.1f} ms_per_step {1e3 * secs / a.steps:.3f} capability {capability}")
 
 
 if __name__ == "__main__":

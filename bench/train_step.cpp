@@ -43,6 +43,8 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/blas_runtime.h"
+#include "core/simd_path.h"
 #include "backend/gpt.h"
 #include "core/rng.h"
 #include "core/timer.h"
@@ -279,6 +281,9 @@ int run(const Options& o) {
               static_cast<long long>(o.model.n_layer), static_cast<long long>(o.model.d_model),
               static_cast<long long>(o.model.n_head), T, B, static_cast<long long>(o.model.vocab), o.threads,
               o.steps, secs, loss, tps, gflops, flops_per_token);
+  if (o.device == "cpu")
+    std::printf("  cpu kernels on the %s SIMD path, OpenBLAS kernels for %s\n", simd::current_path().c_str(),
+                blas_core_name());
   std::printf("  device %s%s%s%s, precision %s; %.2f TFLOP/s at 6N + 6LCT = %.4g FLOPs/token (N = %.0f, all "
               "parameters)",
               o.device.c_str(), device_name != o.device ? " (" : "", device_name != o.device ? device_name.c_str() : "",
@@ -299,6 +304,7 @@ int run(const Options& o) {
   }
   std::printf("train_step tokens_per_s %.1f gflops %.3f ms_per_step %.3f device %s precision %s tflops_mfu %.3f",
               tps, gflops, 1e3 * secs / o.steps, o.device.c_str(), precision_name(precision), tflops_mfu);
+  if (o.device == "cpu") std::printf(" simd %s blas %s", simd::current_path().c_str(), blas_core_name());
   if (o.peak_tflops > 0) std::printf(" mfu %.4f", tflops_mfu / o.peak_tflops);
   if (peak_bytes) std::printf(" peak_mib %.1f", peak_mib);
   std::printf("\n");
@@ -310,6 +316,7 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
   try {
+    scalelab::simd::apply_env();  // SCALELAB_SIMD pins the CPU kernels' SIMD path
     return scalelab::run(scalelab::parse(argc, argv));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_train_step: %s\n", e.what());

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "backend/cpu/blas_runtime.h"
+#include "core/simd_path.h"
 #include "cli/command.h"
 #include "core/json.h"
 #include "model/accounting.h"
@@ -61,6 +62,8 @@ Json info_json(const RunConfig& rc) {
   j["memory_state_bytes"] = state_bytes;
   j["memory_activation_bytes"] = act_bytes;
   j["blas_core"] = blas_core_name();
+  j["simd_path"] = simd::current_path();
+  j["simd_paths_available"] = simd::available_paths();
   return j;
 }
 
@@ -83,7 +86,12 @@ void print_text(const Json& j) {
   fmt::print("memory       params+grads+AdamW {:.2f} MiB  activations (batch {}) {:.2f} MiB\n",
              static_cast<double>(j["memory_state_bytes"].get<int64_t>()) / kMiB, j["batch_size"].get<int64_t>(),
              static_cast<double>(j["memory_activation_bytes"].get<int64_t>()) / kMiB);
-  fmt::print("blas         OpenBLAS kernels for {}\n", j["blas_core"].get<std::string>());
+  fmt::print("blas         OpenBLAS kernels for {} (OPENBLAS_CORETYPE pins them)\n",
+             j["blas_core"].get<std::string>());
+  std::string avail;
+  for (const auto& p : j["simd_paths_available"]) avail += (avail.empty() ? "" : ", ") + p.get<std::string>();
+  fmt::print("simd         kernels on the {} path; this CPU runs {} (SCALELAB_SIMD pins one)\n",
+             j["simd_path"].get<std::string>(), avail);
 }
 
 void run_info(const InfoOptions& o) {

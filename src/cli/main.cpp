@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "core/simd_path.h"
 #include "cli/command.h"
 #include "core/error.h"
 
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "scalelab 0.1.0");
   for (auto setup : cli::command_registry()) setup(app);
   try {
+    simd::apply_env();  // SCALELAB_SIMD pins the CPU kernels' SIMD path (child runs inherit it)
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // CLI11's own exit codes are non-zero for errors; map those to our input-error code.

@@ -26,7 +26,8 @@ namespace scalelab::fit {
 double generic_objective(const Law& law, std::span<const double> theta, const Points& pts,
                          std::span<const double> weights, double delta, std::span<double> grad);
 
-// Chinchilla, fused and vectorised over points (law_math.h's vexp/vlog). theta in the
+// Chinchilla, fused and vectorised over points (objective_simd.cpp: Highway vectors,
+// dispatched to the CPU's SIMD path). theta in the
 // fit-space order of make_law("chinchilla"): {e, a, b, alpha, beta}.
 double chinchilla_objective(std::span<const double> theta, const Points& pts,
                             std::span<const double> weights, double delta, std::span<double> grad);

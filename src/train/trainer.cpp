@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "backend/backend.h"
+#include "backend/cpu/blas_runtime.h"
+#include "core/simd_path.h"
 #include "backend/gpt.h"
 #include "core/error.h"
 #include "core/progress.h"
@@ -334,6 +336,10 @@ Json Trainer::make_summary() const {
   s["device"] = backend_->name();
   s["precision"] = precision_name(backend_->precision());
   s["threads"] = backend_->threads();
+  if (backend_->name() == "cpu") {  // what the tokens/s above ran on
+    s["cpu_simd_path"] = simd::current_path();
+    s["blas_core"] = blas_core_name();
+  }
   s["corpus"] = {{"source", corpus_.source},
                  {"tokenizer", corpus_.tokenizer},
                  {"train_tokens", corpus_.train.size()},

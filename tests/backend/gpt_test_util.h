@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "core/simd_path.h"
 #include "core/rng.h"
 #include "model/init.h"
 #include "model/model_config.h"
@@ -20,14 +21,22 @@
 namespace scalelab::testing {
 
 // "reference": every op is the float reference op (tests/backend/reference_backend.h);
-// anything else goes to make_backend with 2 threads.
+// "cpu": the CPU backend with 2 threads on the best SIMD path; "cpu_avx2" (any path of
+// core/simd_path.h): the same with the kernels pinned to that path, process-wide.
 inline std::unique_ptr<Backend> make_test_backend(const std::string& name) {
   if (name == "reference") return std::make_unique<ReferenceBackend>();
-  return make_backend(name, 2);
+  simd::pin_path(name.rfind("cpu_", 0) == 0 ? name.substr(4) : "auto");
+  return make_backend("cpu", 2);
 }
 
-// The backends every Gpt test runs on.
-inline std::vector<std::string> test_backend_names() { return {"reference", "cpu"}; }
+// The backends every Gpt test runs on: the reference, and the CPU backend on each SIMD
+// path this machine runs.
+inline std::vector<std::string> test_backend_names() {
+  std::vector<std::string> names = {"reference", "cpu"};
+  const auto paths = simd::available_paths();
+  for (size_t i = 1; i < paths.size(); ++i) names.push_back("cpu_" + paths[i]);
+  return names;
+}
 
 // L=2, C=8, NH=2 (head size 4), seq_len=6, V=11. Under muP the base width is 4, so
 // width_mult = 2, logit_scale = 1/2 and the attention scale 1/4 differs from SP's 1/2.

@@ -13,12 +13,39 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <ostream>
+#include <string>
 #include <vector>
 
 #include "backend/backend.h"
+#include "core/simd_path.h"
 #include "core/rng.h"
 
 namespace scalelab::optest {
+
+// One configuration of the CPU backend a test runs on: a SIMD path of the kernels
+// (core/simd_path.h) and a thread count. cpu_cases() lists every path this
+// machine runs, each with 1 and 2 threads; ctest names each case after both ("avx2_t2").
+struct CpuCase {
+  std::string path;
+  int threads;
+};
+inline std::vector<CpuCase> cpu_cases() {
+  std::vector<CpuCase> cases;
+  for (const std::string& p : simd::available_paths())
+    for (int t : {1, 2}) cases.push_back({p, t});
+  return cases;
+}
+inline std::string cpu_case_name(const CpuCase& c) { return c.path + "_t" + std::to_string(c.threads); }
+inline void PrintTo(const CpuCase& c, std::ostream* os) { *os << cpu_case_name(c); }
+
+// Pins the kernels to one SIMD path for a scope (a test), then back to the best.
+struct PinnedSimdPath {
+  explicit PinnedSimdPath(const std::string& path) { simd::pin_path(path); }
+  ~PinnedSimdPath() { simd::pin_path("auto"); }
+  PinnedSimdPath(const PinnedSimdPath&) = delete;
+  PinnedSimdPath& operator=(const PinnedSimdPath&) = delete;
+};
 
 inline std::vector<float> randn(Rng& rng, size_t n, double scale = 1.0) {
   std::vector<float> v(n);

@@ -1,7 +1,8 @@
 // Two properties of the CPU backend beyond numerical agreement (test_ops.cpp):
 //  - backward ops accumulate: calling one twice from zero gradients doubles them;
-//  - results are bit-identical for the same inputs and thread count (checked on a chain
-//    of every op, on sizes that split unevenly across threads, with 1 and 2 threads).
+//  - results are bit-identical for the same inputs, thread count and SIMD path (checked
+//    on a chain of every op, on sizes that split unevenly across threads, with 1 and 2
+//    threads, on every path this machine runs).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -31,9 +32,10 @@ void expect_doubled(const std::vector<float>& g1, const std::vector<float>& g2, 
   EXPECT_LT(num / den, 1e-6) << what;
 }
 
-class SemanticsTest : public ::testing::TestWithParam<int> {
+class SemanticsTest : public ::testing::TestWithParam<optest::CpuCase> {
  protected:
-  void SetUp() override { be = make_backend("cpu", GetParam()); }
+  void SetUp() override { be = make_backend("cpu", GetParam().threads); }
+  optest::PinnedSimdPath pin{GetParam().path};
   std::unique_ptr<Backend> be;
   Rng rng{99};
 };
@@ -134,15 +136,15 @@ std::vector<float> run_chain(Backend& be, uint64_t seed) {
 
 TEST_P(SemanticsTest, BitIdenticalForSameThreadCount) {
   auto first = run_chain(*be, 7);
-  auto other = make_backend("cpu", GetParam());
+  auto other = make_backend("cpu", GetParam().threads);
   auto second = run_chain(*other, 7);
   EXPECT_TRUE(optest::bit_equal(first, second));
   for (float f : first) ASSERT_TRUE(std::isfinite(f));
   EXPECT_FALSE(optest::bit_equal(first, run_chain(*be, 8)));  // the comparison can fail
 }
 
-INSTANTIATE_TEST_SUITE_P(Threads, SemanticsTest, ::testing::Values(1, 2),
-                         [](const auto& info) { return "t" + std::to_string(info.param); });
+INSTANTIATE_TEST_SUITE_P(Simd, SemanticsTest, ::testing::ValuesIn(optest::cpu_cases()),
+                         [](const auto& info) { return optest::cpu_case_name(info.param); });
 
 }  // namespace
 }  // namespace scalelab

@@ -1,7 +1,8 @@
-// Objective and solver: vectorised exp/log against libm, the fused Chinchilla and power
-// objectives against the generic per-point loop, objective gradients against finite
+// Objective and solver: the fused Chinchilla and power objectives (Highway vectors) against
+// the generic per-point loop on every SIMD path this machine runs, objective gradients against finite
 // differences, and L-BFGS on problems with known minima.
 #include "core/rng.h"
+#include "core/simd_path.h"
 #include "fit/law.h"
 #include "fit/law_math.h"
 #include "fit/objective.h"
@@ -13,23 +14,6 @@
 
 namespace scalelab::fit {
 namespace {
-
-TEST(LawMath, ExpAndLogMatchLibm) {
-  Rng rng(11);
-  double worst_exp = 0, worst_log = 0;
-  for (int i = 0; i < 200000; ++i) {
-    double x = -700 + 1400 * rng.uniform();
-    worst_exp = std::max(worst_exp, std::fabs(vexp(x) / std::exp(x) - 1));
-    double y = std::exp(-700 + 1400 * rng.uniform());
-    worst_log = std::max(worst_log, std::fabs(vlog(y) - std::log(y)) / std::max(1.0, std::fabs(std::log(y))));
-  }
-  EXPECT_LT(worst_exp, 1e-15);
-  EXPECT_LT(worst_log, 1e-15);
-  EXPECT_EQ(vexp(0.0), 1.0);
-  EXPECT_EQ(vlog(1.0), 0.0);
-  EXPECT_GT(vexp(-1e6), 0.0);  // clamped, not a denormal or zero
-  EXPECT_NEAR(vlog(2.0), std::log(2.0), 1e-16);
-}
 
 TEST(LawMath, HuberIsContinuousWithItsSlope) {
   const double d = 1e-3;
@@ -58,7 +42,14 @@ Points chinchilla_like(uint64_t seed, int n) {
   return Points::from(obs);
 }
 
-TEST(Objective, FusedChinchillaMatchesGenericLoop) {
+// The fused loops on one SIMD path (core/simd_path.h), then back to the best.
+class FusedObjective : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { simd::pin_path(GetParam()); }
+  void TearDown() override { simd::pin_path("auto"); }
+};
+
+TEST_P(FusedObjective, ChinchillaMatchesGenericLoop) {
   auto law = make_law("chinchilla");
   Points pts = chinchilla_like(3, 37);  // odd size: exercises the SIMD remainder
   Rng rng(4);
@@ -74,7 +65,7 @@ TEST(Objective, FusedChinchillaMatchesGenericLoop) {
   }
 }
 
-TEST(Objective, FusedPowerMatchesGenericLoop) {
+TEST_P(FusedObjective, PowerMatchesGenericLoop) {
   LawOptions o;
   o.variable = "D";
   auto law = make_law("power", o);
@@ -86,6 +77,9 @@ TEST(Objective, FusedPowerMatchesGenericLoop) {
   EXPECT_NEAR(f1, f2, 1e-12);
   for (int j = 0; j < 3; ++j) EXPECT_NEAR(g1[j], g2[j], 1e-11 * std::max(1.0, std::fabs(g2[j])));
 }
+
+INSTANTIATE_TEST_SUITE_P(Simd, FusedObjective, ::testing::ValuesIn(simd::available_paths()),
+                         [](const auto& info) { return info.param; });
 
 TEST(Objective, GradientMatchesFiniteDifferences) {
   auto law = make_law("chinchilla");

@@ -2,7 +2,8 @@
 //
 // Token plus position embedding. The backward pass scatters rows of dout into dwte at
 // the token ids; two rows with the same token would race, so threads own disjoint sets
-// of embedding rows instead of splitting the positions.
+// of embedding rows instead of splitting the positions. The row additions are the
+// Highway vector ops of vector_ops.cpp.
 #include <omp.h>
 
 #include "backend/cpu/kernels.h"
@@ -13,13 +14,9 @@ void encoder_forward(float* out, const int32_t* inp, const float* wte, const flo
                      int nt) {
   const int N = B * T;
 #pragma omp parallel for num_threads(nt) schedule(static)
-  for (int i = 0; i < N; ++i) {
-    float* o = out + static_cast<size_t>(i) * C;
-    const float* e = wte + static_cast<size_t>(inp[i]) * C;
-    const float* p = wpe + static_cast<size_t>(i % T) * C;
-#pragma omp simd
-    for (int c = 0; c < C; ++c) o[c] = e[c] + p[c];
-  }
+  for (int i = 0; i < N; ++i)
+    add(out + static_cast<size_t>(i) * C, wte + static_cast<size_t>(inp[i]) * C, wpe + static_cast<size_t>(i % T) * C,
+        C);
 }
 
 void encoder_backward(float* dwte, float* dwpe, const float* dout, const int32_t* inp, int B, int T, int C, int nt) {
@@ -33,20 +30,12 @@ void encoder_backward(float* dwte, float* dwpe, const float* dout, const int32_t
     // threads writing halves of the same rows).
     for (int i = 0; i < B * T; ++i) {
       if (inp[i] % nth != tid) continue;
-      const float* d = dout + static_cast<size_t>(i) * C;
-      float* de = dwte + static_cast<size_t>(inp[i]) * C;
-#pragma omp simd
-      for (int c = 0; c < C; ++c) de[c] += d[c];
+      add_into(dwte + static_cast<size_t>(inp[i]) * C, dout + static_cast<size_t>(i) * C, C);
     }
     // dwpe: this thread owns positions [t0, t1) and adds the batch rows in order.
     const Range r = split(T, nth, tid);
-    for (int b = 0; b < B; ++b)
-      for (size_t t = r.begin; t < r.end; ++t) {
-        const float* d = dout + (static_cast<size_t>(b) * T + t) * C;
-        float* dp = dwpe + t * C;
-#pragma omp simd
-        for (int c = 0; c < C; ++c) dp[c] += d[c];
-      }
+    for (size_t t = r.begin; t < r.end; ++t)
+      add_rows_into(dwpe + t * C, dout + t * C, static_cast<size_t>(T) * C, B, C);
   }
 }
 

@@ -1,16 +1,21 @@
 // defines: scalelab::cpu:: the CPU kernels behind CpuBackend (one family per .cpp in this
-//          folder), and the small helpers they share (work split, vectorisable exp, BLAS
+//          folder), and the small helpers they share (work split, vector additions, BLAS
 //          threading)
 //
 // Internal to backend/cpu/. Shapes and semantics are those of backend.h; every kernel
 // takes the thread count `nt` and splits its work by a static rule that depends only on
-// the sizes and nt, so results are bit-identical for a given nt. Reductions across
-// threads go through per-thread partials combined in thread order (no atomics).
+// the sizes and nt, so results are bit-identical for a given nt and SIMD path. Reductions
+// across threads go through per-thread partials combined in thread order (no atomics).
+//
+// SIMD: each kernel file holds its inner loops once, against Google Highway, compiled
+// for every target of the build (foreach_target) and picked at run time
+// (HWY_DYNAMIC_DISPATCH; simd_path.h pins one). The OpenMP regions stay in plain code
+// outside the per-target functions: threads split the work, then each calls the
+// dispatched loop on its part.
 //
 //   cpu::layernorm_forward(out, mean, rstd, x, w, b, N, C, /*nt=*/2);
 #pragma once
 
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -31,31 +36,6 @@ inline Range split(size_t n, int parts, int i, size_t align = 1) {
   return {b, e};
 }
 
-// exp(x) for float, written so that GCC vectorises loops calling it (std::exp does not
-// vectorise without -ffast-math). Cody and Waite (1980) range reduction x = n ln2 + r,
-// |r| <= ln2/2, then the degree-7 Taylor polynomial of e^r (truncation error
-// (ln2/2)^8 / 8! < 6e-9 relative) and 2^n assembled in the exponent bits. Inputs are
-// clamped to [-87, 88], so results stay normal and finite (exp(-100) gives 1.6e-38, not
-// 4e-44: harmless in softmax and sigmoid, where it is added to numbers near 1).
-inline float exp_approx(float x) {
-  x = x < -87.0f ? -87.0f : x;
-  x = x > 88.0f ? 88.0f : x;
-  const float kShifter = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  float n = (x * 1.44269504088896341f + kShifter) - kShifter;
-  float r = x - n * 0.693145751953125f;  // ln2 split in a high part exact in float
-  r = r - n * 1.428606765330187e-06f;    // and the low remainder
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  return p * std::bit_cast<float>(bits);
-}
-
 // Sets OpenBLAS's own thread count (a process-wide setting; a no-op when unchanged).
 // Kept at 1 while our OpenMP threads call sgemm (nested pools oversubscribe the cores);
 // see matmul.cpp.
@@ -65,6 +45,12 @@ void blas_set_threads(int n);
 enum class GemmPolicy { kSplitRows, kBlasThreads };
 void set_gemm_policy(GemmPolicy p);
 GemmPolicy gemm_policy();
+
+// ---- vector_ops.cpp (single-threaded) ---------------------------------------------------
+void add(float* out, const float* a, const float* b, size_t n);  // out = a + b
+void add_into(float* dst, const float* src, size_t n);           // dst += src
+// dst[0..len) += rows 0..rows-1 of src (stride ld), added in row order.
+void add_rows_into(float* dst, const float* src, size_t ld, size_t rows, size_t len);
 
 // ---- encoder.cpp ---------------------------------------------------------------------
 void encoder_forward(float* out, const int32_t* inp, const float* wte, const float* wpe, int B, int T, int C,

@@ -16,7 +16,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <vector>
 
 #include "backend/cpu/kernels.h"
 
@@ -28,16 +27,7 @@ GemmPolicy g_policy = GemmPolicy::kSplitRows;
 // Column sums of dout (N,OC) added to dbias, for columns [o0, o1): rows in order, as the
 // reference does, so the sum order does not depend on the thread count.
 void bias_grad_columns(float* dbias, const float* dout, int N, int OC, size_t o0, size_t o1) {
-  if (o0 >= o1) return;
-  std::vector<float> acc(dbias + o0, dbias + o1);
-  float* a = acc.data();
-  const size_t len = o1 - o0;
-  for (int i = 0; i < N; ++i) {
-    const float* d = dout + static_cast<size_t>(i) * OC + o0;
-#pragma omp simd
-    for (size_t o = 0; o < len; ++o) a[o] += d[o];
-  }
-  std::copy(acc.begin(), acc.end(), dbias + o0);
+  if (o0 < o1) add_rows_into(dbias + o0, dout + o0, OC, N, o1 - o0);
 }
 }  // namespace
 
