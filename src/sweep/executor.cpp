@@ -19,6 +19,7 @@
 #include "core/timer.h"
 #include "sweep/child_process.h"
 #include "sweep/run_ingest.h"
+#include "sweep/scheduler.h"
 
 #ifndef SCALELAB_GIT_COMMIT
 #define SCALELAB_GIT_COMMIT "unknown"
@@ -78,15 +79,7 @@ SweepResult run_sweep(const ExperimentSpec& spec, const Plan& plan, RunStore& st
   auto run_dir = [&](size_t i) { return options.runs_dir / plan.runs[i].name; };
   auto fork_path = [&](const std::string& branch) { return options.runs_dir / (branch + ".fork.bin"); };
 
-  // Launch order: longest first (the list schedule's rule), trunks before their branches.
-  std::vector<size_t> order(plan.runs.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    const PlannedRun &x = plan.runs[a], &y = plan.runs[b];
-    if (x.heldout != y.heldout) return !x.heldout;
-    if (x.trunk.empty() != y.trunk.empty()) return x.trunk.empty();
-    return x.est_seconds > y.est_seconds;
-  });
+  const std::vector<size_t> order = launch_order(plan);
 
   std::vector<Active> active;
   double est_total = 0, est_done = 0;
@@ -119,7 +112,11 @@ SweepResult run_sweep(const ExperimentSpec& spec, const Plan& plan, RunStore& st
     if (e.code == 0) {
       try {
         const Json res = read_run_result(dir);
-        store.finish_run(a.id, res, read_run_curve(dir));
+        if (!store.finish_run(a.id, owner, res, read_run_curve(dir))) {
+          log(fmt::format("sweep: {} was taken over by another worker meanwhile; this result is not recorded",
+                          r.name));
+          return;
+        }
         ++result.trained;
         est_done += r.est_seconds;
         std::error_code ec;  // a finished branch's fork is no longer needed (a rerun would train from scratch, identically)
@@ -128,20 +125,19 @@ SweepResult run_sweep(const ExperimentSpec& spec, const Plan& plan, RunStore& st
                         format_duration(a.timer.seconds())));
         return;
       } catch (const InputError& err) {
-        store.fail_run(a.id, err.what());
-        log(fmt::format("sweep: FAILED {}: {}", r.name, err.what()));
+        if (store.fail_run(a.id, owner, err.what())) log(fmt::format("sweep: FAILED {}: {}", r.name, err.what()));
         return;
       }
     }
     if (e.code == kExitInterrupted || (e.signal == SIGINT && options.interrupt && options.interrupt->load())) {
-      store.release(a.id);
-      log(fmt::format("sweep: interrupted {}; its checkpoint resumes it next time", r.name));
+      if (store.release(a.id, owner))
+        log(fmt::format("sweep: interrupted {}; its checkpoint resumes it next time", r.name));
       return;
     }
     const std::string why = fmt::format("{}: {}", e.describe(), last_log_line(dir / "train.log"));
-    store.fail_run(a.id, why);
     est_done += r.est_seconds;
-    log(fmt::format("sweep: FAILED {} ({}); see {}", r.name, why, (dir / "train.log").string()));
+    if (store.fail_run(a.id, owner, why))
+      log(fmt::format("sweep: FAILED {} ({}); see {}", r.name, why, (dir / "train.log").string()));
   };
 
   while (true) {
@@ -171,14 +167,20 @@ SweepResult run_sweep(const ExperimentSpec& spec, const Plan& plan, RunStore& st
       const RunStatus s = status(name);
       return s == RunStatus::done || s == RunStatus::failed;
     };
-    bool ladder_open = false;  // some non-held-out run has not ended (here or elsewhere)
+    // What the scheduler (scheduler.h) decides from: each run's state, here and in the store.
+    std::vector<RunView> views(plan.runs.size());
     bool pending = false;
-    for (const PlannedRun& r : plan.runs) {
-      if (!ended(r.name)) pending = true;
-      if (!r.heldout && !ended(r.name)) ladder_open = true;
+    for (size_t i = 0; i < plan.runs.size(); ++i) {
+      const PlannedRun& r = plan.runs[i];
+      const RunRecord& rec = *by_name.at(r.name);
+      std::error_code ec;
+      views[i] = {rec.status, !rec.forecast.is_null(),
+                  std::any_of(active.begin(), active.end(), [&](const Active& a) { return a.index == i; }),
+                  !r.trunk.empty() && fs::exists(fork_path(r.name), ec)};
+      pending = pending || !ended(r.name);
     }
     // Once the ladder has ended: fit, and save each held-out run's forecast before it trains.
-    if (!ladder_open && !fitted) {
+    if (ladder_ended(plan, views) && !fitted) {
       fitted = true;
       bool need_fit = store.fit_kinds(exp).empty() || result.trained > 0;
       for (const PlannedRun& r : plan.runs)
@@ -198,9 +200,11 @@ SweepResult run_sweep(const ExperimentSpec& spec, const Plan& plan, RunStore& st
           }
         } catch (const InputError& e) {
           log(fmt::format("sweep: no fit: {}", e.what()));
-          for (const PlannedRun& r : plan.runs)
-            if (r.heldout && !ended(r.name))
-              store.fail_run(ids[index_of[r.name]], fmt::format("no forecast could be made: {}", e.what()));
+          for (const PlannedRun& r : plan.runs) {  // claimed first: another sweep may hold one
+            const int64_t id = ids[index_of[r.name]];
+            if (r.heldout && !ended(r.name) && store.try_claim(id, owner))
+              (void)store.fail_run(id, owner, fmt::format("no forecast could be made: {}", e.what()));
+          }
           continue;
         }
       }
@@ -208,24 +212,9 @@ SweepResult run_sweep(const ExperimentSpec& spec, const Plan& plan, RunStore& st
 
     if (!pending && active.empty()) break;
 
-    // Start what is ready, while workers are free.
-    for (size_t i : order) {
-      const PlannedRun& r = plan.runs[i];
-      const bool heldout_busy = std::any_of(active.begin(), active.end(), [&](const Active& a) {
-        return plan.runs[a.index].heldout;
-      });
-      if (heldout_busy) break;
+    // Start what is ready, while workers are free; a run another worker claimed is skipped.
+    for (size_t i : ready_runs(plan, order, views)) {
       if (static_cast<int>(active.size()) >= plan.workers) break;
-      if (std::any_of(active.begin(), active.end(), [&](const Active& a) { return a.index == i; })) continue;
-      const RunRecord& rec = *by_name.at(r.name);
-      if (rec.status == RunStatus::done || rec.status == RunStatus::failed) continue;
-      if (r.heldout) {
-        if (ladder_open || !active.empty() || rec.forecast.is_null()) continue;
-      } else if (!r.trunk.empty()) {
-        std::error_code ec;
-        const bool fork_ready = fs::exists(fork_path(r.name), ec);
-        if (!fork_ready && !ended(r.trunk)) continue;  // no fork yet; a trunk that ended without it: from scratch
-      }
       if (!store.try_claim(ids[i], owner, SCALELAB_GIT_COMMIT)) continue;
       launch(i, ids[i]);
     }

@@ -13,8 +13,11 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <set>
+#include <sstream>
 #include <string_view>
 
 #include "core/error.h"
@@ -134,24 +137,62 @@ std::string this_host() {
   return buf;
 }
 
-// "host:pid" split at the last ':'; pid -1 when the text is not of that form.
-std::pair<std::string, long> split_owner(const std::string& owner) {
-  size_t colon = owner.rfind(':');
-  if (colon == std::string::npos) return {owner, -1};
-  const std::string pid_text = owner.substr(colon + 1);
+// Identifies one process across pid reuse: the boot (first 8 hex digits of the kernel's
+// boot id) and the process's start time in clock ticks after boot (field 22 of
+// /proc/<pid>/stat, proc(5)), e.g. "3f2a9c1e-4815162". Empty where /proc cannot say.
+std::string process_start_token(long pid) {
+  std::ifstream boot("/proc/sys/kernel/random/boot_id");
+  std::string boot_id;
+  if (!(boot >> boot_id) || boot_id.size() < 8) return "";
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const size_t comm_end = text.rfind(')');  // the command name may hold spaces and ')'
+  if (comm_end == std::string::npos) return "";
+  std::istringstream fields(text.substr(comm_end + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i)  // fields 3.. follow the name
+    if (i == 22) return boot_id.substr(0, 8) + "-" + field;
+  return "";
+}
+
+// An owner "host:pid:token" (token: process_start_token) or, as older stores wrote it,
+// "host:pid"; pid -1 when the text is not of that form.
+struct OwnerId {
+  std::string host;
+  long pid = -1;
+  std::string token;
+};
+OwnerId parse_owner(const std::string& owner) {
+  OwnerId o;
+  const size_t c1 = owner.find(':');
+  if (c1 == std::string::npos) {
+    o.host = owner;
+    return o;
+  }
+  o.host = owner.substr(0, c1);
+  const size_t c2 = owner.find(':', c1 + 1);
+  const std::string pid_text = owner.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1);
+  if (c2 != std::string::npos) o.token = owner.substr(c2 + 1);
   char* end = nullptr;
-  long pid = std::strtol(pid_text.c_str(), &end, 10);
-  if (pid_text.empty() || *end != '\0' || pid <= 0) pid = -1;
-  return {owner.substr(0, colon), pid};
+  o.pid = std::strtol(pid_text.c_str(), &end, 10);
+  if (pid_text.empty() || *end != '\0' || o.pid <= 0) o.pid = -1;
+  return o;
 }
 
 // Whether the process holding a claim may still be working on it. On this host the pid
-// answers (kill(pid, 0): ESRCH means gone; EPERM means it exists under another user);
-// elsewhere only the heartbeat can, and a claim silent for kStaleSeconds is abandoned.
+// answers (kill(pid, 0): ESRCH means gone; EPERM means it exists under another user), and
+// a live pid whose start token differs from the recorded one is another process that
+// reused the number: the owner is gone. Elsewhere only the heartbeat can answer, and a
+// claim silent for kStaleSeconds is abandoned.
 bool owner_alive(const std::string& owner, double heartbeat, double now) {
   if (owner.empty()) return false;
-  auto [host, pid] = split_owner(owner);
-  if (host == this_host() && pid > 0) return !(::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH);
+  const OwnerId o = parse_owner(owner);
+  if (o.host == this_host() && o.pid > 0) {
+    if (::kill(static_cast<pid_t>(o.pid), 0) != 0 && errno == ESRCH) return false;
+    if (o.token.empty()) return true;  // an older store's owner: the pid is all we know
+    const std::string now_token = process_start_token(o.pid);
+    return now_token.empty() || now_token == o.token;
+  }
   return !std::isnan(heartbeat) && now - heartbeat <= RunStore::kStaleSeconds;
 }
 
@@ -394,7 +435,11 @@ RunRecord RunStore::find_run(const std::string& ref) const {
   throw InputError(fmt::format("run '{}' is not in {}", ref, p));
 }
 
-std::string RunStore::this_owner() { return fmt::format("{}:{}", this_host(), static_cast<long>(::getpid())); }
+std::string RunStore::this_owner() {
+  const long pid = static_cast<long>(::getpid());
+  const std::string token = process_start_token(pid);
+  return token.empty() ? fmt::format("{}:{}", this_host(), pid) : fmt::format("{}:{}:{}", this_host(), pid, token);
+}
 
 bool RunStore::try_claim(int64_t id, const std::string& owner, const std::string& git_commit) {
   SL_ASSERT(!owner.empty());
@@ -413,7 +458,7 @@ bool RunStore::try_claim(int64_t id, const std::string& owner, const std::string
           "started_at = coalesce(started_at, ?4), ended_at = NULL, error = NULL, git_commit = ?5, host = ?6 "
           "WHERE id = ?1");
   up.bind_int(1, id).bind_text(2, owner).bind_real(3, now).bind_text(4, iso_now());
-  up.bind_opt_text(5, git_commit).bind_text(6, split_owner(owner).first).run();
+  up.bind_opt_text(5, git_commit).bind_text(6, parse_owner(owner).host).run();
   t.commit();
   return true;
 }
@@ -427,23 +472,34 @@ void RunStore::heartbeat(int64_t id, const std::string& owner) {
   t.commit();
 }
 
-void RunStore::release(int64_t id) {
-  std::lock_guard lock(mu_);
-  WriteTxn t(db_, path_);
-  Stmt up(db_, path_, "UPDATE runs SET status = 'planned', owner = NULL WHERE id = ?1 AND status = 'running'");
-  up.bind_int(1, id).run();
-  t.commit();
+// The ending calls change a run only while `owner` holds it: a claim taken over meanwhile
+// (this owner looked dead, e.g. a partitioned host) belongs to its new owner.
+bool RunStore::owns(int64_t id, const std::string& owner) const {
+  Stmt s(db_, path_, "SELECT status, owner FROM runs WHERE id = ?1");
+  s.bind_int(1, id);
+  if (!s.step()) throw InternalError(fmt::format("run store {}: no run with id {}", path_.string(), id));
+  return run_status_from_string(s.text(0)) == RunStatus::running && !owner.empty() && s.text(1) == owner;
 }
 
-void RunStore::finish_run(int64_t id, const Json& result, const std::vector<CurvePoint>& curve) {
+bool RunStore::release(int64_t id, const std::string& owner) {
   std::lock_guard lock(mu_);
   WriteTxn t(db_, path_);
+  if (!owns(id, owner)) return false;
+  Stmt up(db_, path_, "UPDATE runs SET status = 'planned', owner = NULL WHERE id = ?1");
+  up.bind_int(1, id).run();
+  t.commit();
+  return true;
+}
+
+bool RunStore::finish_run(int64_t id, const std::string& owner, const Json& result,
+                          const std::vector<CurvePoint>& curve) {
+  std::lock_guard lock(mu_);
+  WriteTxn t(db_, path_);
+  if (!owns(id, owner)) return false;
   Stmt up(db_, path_,
           "UPDATE runs SET status = 'done', result = ?2, ended_at = ?3, heartbeat = ?4, owner = NULL, "
           "error = NULL WHERE id = ?1");
   up.bind_int(1, id).bind_json(2, result).bind_text(3, iso_now()).bind_real(4, unix_now()).run();
-  if (sqlite3_changes(db_) != 1)
-    throw InternalError(fmt::format("run store {}: no run with id {} to finish", path_.string(), id));
   Stmt del(db_, path_, "DELETE FROM curves WHERE run_id = ?1");
   del.bind_int(1, id).run();
   Stmt ins(db_, path_, "INSERT INTO curves (run_id, step, tokens, loss, val_loss, lr) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -453,16 +509,17 @@ void RunStore::finish_run(int64_t id, const Json& result, const std::vector<Curv
     ins.reset();
   }
   t.commit();
+  return true;
 }
 
-void RunStore::fail_run(int64_t id, const std::string& error) {
+bool RunStore::fail_run(int64_t id, const std::string& owner, const std::string& error) {
   std::lock_guard lock(mu_);
   WriteTxn t(db_, path_);
+  if (!owns(id, owner)) return false;
   Stmt up(db_, path_, "UPDATE runs SET status = 'failed', error = ?2, ended_at = ?3, owner = NULL WHERE id = ?1");
   up.bind_int(1, id).bind_text(2, error.empty() ? "failed (no reason given)" : error).bind_text(3, iso_now()).run();
-  if (sqlite3_changes(db_) != 1)
-    throw InternalError(fmt::format("run store {}: no run with id {} to fail", path_.string(), id));
   t.commit();
+  return true;
 }
 
 int RunStore::reset_failed(int64_t experiment_id) {

@@ -6,14 +6,16 @@
 // stored fits and the results of the scaling-hypothesis probes. Several sweep processes
 // may share one store: a run is trained only by the process that claimed it (try_claim,
 // an atomic UPDATE inside BEGIN IMMEDIATE), and a claim whose owner died (same host: the
-// pid is gone; other hosts: no heartbeat for kStaleSeconds) may be taken over.
+// pid is gone or reused by another process; other hosts: no heartbeat for kStaleSeconds)
+// may be taken over. Only the owner can end its claim (finish, fail, release).
 //
 //   RunStore store("demo/store.sqlite");                  // creates or migrates
 //   int64_t exp = store.upsert_experiment("demo", spec_text, spec_hash);
 //   store.add_runs(exp, rows);                            // new names inserted, others kept
-//   if (store.try_claim(run_id, RunStore::this_owner())) {
+//   const std::string me = RunStore::this_owner();
+//   if (store.try_claim(run_id, me)) {
 //     ... train ...
-//     store.finish_run(run_id, summary_json, curve);      // status done, curve stored
+//     store.finish_run(run_id, me, summary_json, curve);  // done, curve stored (false: taken over)
 //   }
 //   store.save_probe(exp, "icl", icl_json);               // replaces an earlier "icl"
 //   store.integrity_check();                              // "ok"
@@ -61,7 +63,7 @@ struct RunRecord {
   Json result;               // the trainer's summary.json when done; null otherwise
   Json forecast;             // forecast saved before a held-out run started; null otherwise
   std::string error;         // why it failed (status failed)
-  std::string owner;         // "host:pid" of the process training it (status running)
+  std::string owner;         // "host:pid:token" of the process training it (status running)
   int attempts = 0;          // times claimed
   // Provenance.
   std::string git_commit, host;
@@ -137,20 +139,26 @@ class RunStore {
   // InputError naming `ref` when absent or ambiguous.
   RunRecord find_run(const std::string& ref) const;
 
-  // "host:pid" of this process.
+  // "host:pid:token" of this process; the token (boot and start time of the process)
+  // tells a live owner from another process that reused its pid.
   static std::string this_owner();
-  // Atomically: if the run is planned, or running under an owner that is dead (this_owner's
-  // host and no such pid; another host and heartbeat older than kStaleSeconds), set it
+  // Atomically: if the run is planned, or running under an owner that is dead (this host and
+  // no such pid, or the pid now belongs to a process that started at another time; another
+  // host and heartbeat older than kStaleSeconds), set it
   // running under `owner`, attempts += 1, heartbeat = now, started_at (first claim),
   // git_commit and host; true. Otherwise (done, failed, or alive elsewhere) false.
   bool try_claim(int64_t id, const std::string& owner, const std::string& git_commit = "");
   void heartbeat(int64_t id, const std::string& owner);
+  // The three calls that end a claim act only while `owner` holds the run (status running
+  // under that owner) and return whether they did; a claim another worker took over (this
+  // owner looked dead to it) is left to its new owner. InternalError for an unknown id.
   // Back to planned (interrupted; its checkpoint lets the next claim resume), owner cleared.
-  void release(int64_t id);
+  [[nodiscard]] bool release(int64_t id, const std::string& owner);
   // done: result stored, curve replaced by `curve`, ended_at set, owner cleared; one transaction.
-  void finish_run(int64_t id, const Json& result, const std::vector<CurvePoint>& curve);
+  [[nodiscard]] bool finish_run(int64_t id, const std::string& owner, const Json& result,
+                                const std::vector<CurvePoint>& curve);
   // failed: error stored, ended_at set, owner cleared.
-  void fail_run(int64_t id, const std::string& error);
+  [[nodiscard]] bool fail_run(int64_t id, const std::string& owner, const std::string& error);
   // Failed runs back to planned (sweep --retry-failed).
   int reset_failed(int64_t experiment_id);
   void set_forecast(int64_t id, const Json& forecast);
@@ -176,6 +184,7 @@ class RunStore {
   std::string integrity_check() const;
 
  private:
+  bool owns(int64_t id, const std::string& owner) const;  // inside a transaction, with mu_ held
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
   // One connection may be shared by a process's worker threads: calls are serialised

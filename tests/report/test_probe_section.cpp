@@ -235,8 +235,8 @@ TEST(ProbeSection, AReportOfAStoreWithOnlyProbeExperimentsShowsThemAll) {
     // A trained run in the icl experiment, as a probe runner's ladder leaves it.
     auto ids = store.add_runs(icl, {sweep::RunRow{"n10k", {{"model", "x"}}, "c", {{"heldout", false}}}});
     ASSERT_TRUE(store.try_claim(ids[0], sweep::RunStore::this_owner()));
-    store.finish_run(ids[0], {{"params_nonembedding", 1e4}, {"tokens_trained", 1e6}, {"final_val_loss", 4.2}},
-                     {{10, 1000, 5.0, 5.1, 1e-3}, {20, 1000000, 4.2, 4.2, 1e-4}});
+    ASSERT_TRUE(store.finish_run(ids[0], sweep::RunStore::this_owner(), {{"params_nonembedding", 1e4}, {"tokens_trained", 1e6}, {"final_val_loss", 4.2}},
+                     {{10, 1000, 5.0, 5.1, 1e-3}, {20, 1000000, 4.2, 4.2, 1e-4}}));
   }
   const sweep::RunStore store(dir / "probes.sqlite", sweep::StoreMode::read_only);
   const std::vector<ProbeSection> all = probe_sections(store);

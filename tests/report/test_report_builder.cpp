@@ -55,8 +55,8 @@ TEST(ReportBuilder, FromAStoreOfKnownLawRuns) {
   for (size_t i = 0; i + 1 < rows.size(); ++i) {
     ASSERT_TRUE(store.try_claim(ids[i], RunStore::this_owner()));
     const double N = rows[i].plan["params_nonembedding"], D = rows[i].plan["tokens"];
-    store.finish_run(ids[i], result(N, D, law(N, D)),
-                     {{10, 10000, law(N, 1e4) + 0.1, law(N, 1e4), 1e-3}, {20, static_cast<int64_t>(D), law(N, D), law(N, D), 1e-4}});
+    ASSERT_TRUE(store.finish_run(ids[i], RunStore::this_owner(), result(N, D, law(N, D)),
+                     {{10, 10000, law(N, 1e4) + 0.1, law(N, 1e4), 1e-3}, {20, static_cast<int64_t>(D), law(N, D), law(N, D), 1e-4}}));
   }
   sweep::ExperimentFits fits = sweep::fit_experiment(store, exp, {.bootstrap = 30});
   ASSERT_TRUE(fits.approach3);
@@ -67,7 +67,7 @@ TEST(ReportBuilder, FromAStoreOfKnownLawRuns) {
   EXPECT_NEAR(fc["predicted"].get<double>(), law(hN, hD), 0.01 * law(hN, hD));
   // The held-out run reaches 1% more than the law says.
   ASSERT_TRUE(store.try_claim(ids.back(), RunStore::this_owner()));
-  store.finish_run(ids.back(), result(hN, hD, 1.01 * law(hN, hD)), {});
+  ASSERT_TRUE(store.finish_run(ids.back(), RunStore::this_owner(), result(hN, hD, 1.01 * law(hN, hD)), {}));
 
   const ReportData d = build_report_data(store, "known");
   EXPECT_EQ(d.points.size(), 13u);
@@ -120,7 +120,7 @@ TEST(ReportBuilder, IsoFlopRunsGiveApproach2AndProfiles) {
   for (size_t i = 0; i < rows.size(); ++i) {
     ASSERT_TRUE(store.try_claim(ids[i], RunStore::this_owner()));
     const double N = rows[i].plan["params_nonembedding"], D = rows[i].plan["tokens"];
-    store.finish_run(ids[i], result(N, D, law(N, D)), {});
+    ASSERT_TRUE(store.finish_run(ids[i], RunStore::this_owner(), result(N, D, law(N, D)), {}));
   }
   const sweep::ExperimentFits fits = sweep::fit_experiment(store, exp, {.bootstrap = 20});
   ASSERT_TRUE(fits.approach2.has_value()) << (fits.notes.empty() ? "" : fits.notes.back());

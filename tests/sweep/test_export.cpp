@@ -51,10 +51,10 @@ struct ExportFixture {
                                        {10, e.D / 4, 4.75, std::nan(""), 1e-3},
                                        {20, e.D / 2, std::nan(""), e.loss + 0.5, 1e-3},
                                        {40, e.D, 3.0 + 1.0 / 3.0, e.loss, 1e-4}};
-      store.finish_run(ids[i], make_result(e.N, e.N_total, e.D, e.loss), curve);
+      EXPECT_TRUE(store.finish_run(ids[i], RunStore::this_owner(), make_result(e.N, e.N_total, e.D, e.loss), curve));
     }
     EXPECT_TRUE(store.try_claim(ids[3], RunStore::this_owner()));
-    store.fail_run(ids[3], "NaN loss");
+    EXPECT_TRUE(store.fail_run(ids[3], RunStore::this_owner(), "NaN loss"));
   }
 };
 
@@ -162,7 +162,7 @@ TEST(Export, AResultMissingAFieldNamesTheRunAndField) {
   ASSERT_TRUE(store.try_claim(id, RunStore::this_owner()));
   Json result = make_result(1000, 2000, 10000, 3.0);
   result.erase("tokens_trained");
-  store.finish_run(id, result, {});
+  ASSERT_TRUE(store.finish_run(id, RunStore::this_owner(), result, {}));
   std::string msg = input_error_message([&] { export_runs(store, exp, ExportWhat::final_points, ExportFormat::csv); });
   EXPECT_NE(msg.find("run 'x/a': result has no number \"tokens_trained\""), std::string::npos) << msg;
 }

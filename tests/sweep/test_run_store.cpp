@@ -209,9 +209,9 @@ TEST(RunStore, AddRunsKeepsSameHashAndResetsAChangedOne) {
   Fixture f;
   ASSERT_EQ(f.ids.size(), 3u);
   EXPECT_TRUE(f.store.try_claim(f.ids[0], RunStore::this_owner()));
-  f.store.finish_run(f.ids[0], make_result(1000, 1500, 100000, 3.5), {{10, 1000, 4.0, 4.1, 1e-3}});
+  ASSERT_TRUE(f.store.finish_run(f.ids[0], RunStore::this_owner(), make_result(1000, 1500, 100000, 3.5), {{10, 1000, 4.0, 4.1, 1e-3}}));
   EXPECT_TRUE(f.store.try_claim(f.ids[1], RunStore::this_owner()));
-  f.store.finish_run(f.ids[1], make_result(2000, 2500, 200000, 3.2), {{10, 1000, 4.0, 4.1, 1e-3}});
+  ASSERT_TRUE(f.store.finish_run(f.ids[1], RunStore::this_owner(), make_result(2000, 2500, 200000, 3.2), {{10, 1000, 4.0, 4.1, 1e-3}}));
 
   // a unchanged (but a new plan), b with a new config, d new.
   RunRow a = make_row("a", 1e3, 1e5);
@@ -264,12 +264,12 @@ TEST(RunStore, ClaimReleaseFinishAndFailRoundTrip) {
   EXPECT_EQ(r.owner, me);
   EXPECT_EQ(r.attempts, 1);
   EXPECT_EQ(r.git_commit, "abc123");
-  EXPECT_EQ(r.host, me.substr(0, me.rfind(':')));
+  EXPECT_EQ(r.host, me.substr(0, me.find(':')));
   EXPECT_FALSE(r.started_at.empty());
   EXPECT_GT(r.heartbeat, 1.7e9);
   const std::string first_start = r.started_at;
 
-  f.store.release(f.ids[0]);
+  EXPECT_TRUE(f.store.release(f.ids[0], RunStore::this_owner()));
   r = f.store.run(f.ids[0]);
   EXPECT_EQ(r.status, RunStatus::planned);
   EXPECT_TRUE(r.owner.empty());
@@ -279,18 +279,18 @@ TEST(RunStore, ClaimReleaseFinishAndFailRoundTrip) {
   EXPECT_EQ(r.started_at, first_start);  // the first claim's time is kept
 
   Json result = make_result(1000, 1500, 100000, 3.25);
-  f.store.finish_run(f.ids[0], result, {{0, 0, 5.5, 5.6, 0}, {100, 12800, 4.25, 4.5, 1e-3}});
+  ASSERT_TRUE(f.store.finish_run(f.ids[0], RunStore::this_owner(), result, {{0, 0, 5.5, 5.6, 0}, {100, 12800, 4.25, 4.5, 1e-3}}));
   r = f.store.run(f.ids[0]);
   EXPECT_EQ(r.status, RunStatus::done);
   EXPECT_EQ(r.result, result);
   EXPECT_TRUE(r.owner.empty());
   EXPECT_FALSE(r.ended_at.empty());
   EXPECT_FALSE(f.store.try_claim(f.ids[0], me));  // done runs stay done
-  f.store.release(f.ids[0]);                      // and release does not undo them
+  EXPECT_FALSE(f.store.release(f.ids[0], RunStore::this_owner()));  // and release does not undo them
   EXPECT_EQ(f.store.run(f.ids[0]).status, RunStatus::done);
 
   ASSERT_TRUE(f.store.try_claim(f.ids[1], me));
-  f.store.fail_run(f.ids[1], "loss became NaN at step 40");
+  ASSERT_TRUE(f.store.fail_run(f.ids[1], RunStore::this_owner(), "loss became NaN at step 40"));
   r = f.store.run(f.ids[1]);
   EXPECT_EQ(r.status, RunStatus::failed);
   EXPECT_EQ(r.error, "loss became NaN at step 40");
@@ -441,7 +441,7 @@ TEST(RunStore, CurvesKeepMissingValuesAsNaN) {
                                    {0, 0, nan, 5.75, 0},
                                    {100, 12800, 4.5, 4.625, 1.0000000000000002e-3}};
   ASSERT_TRUE(f.store.try_claim(f.ids[0], RunStore::this_owner()));
-  f.store.finish_run(f.ids[0], make_result(1000, 1500, 25600, 4.0), curve);
+  ASSERT_TRUE(f.store.finish_run(f.ids[0], RunStore::this_owner(), make_result(1000, 1500, 25600, 4.0), curve));
   auto got = f.store.curve(f.ids[0]);
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[0].step, 0);
@@ -454,8 +454,15 @@ TEST(RunStore, CurvesKeepMissingValuesAsNaN) {
   EXPECT_TRUE(std::isnan(got[2].val_loss));
   EXPECT_EQ(got[2].loss, 4.125);
   EXPECT_EQ(raw_query(f.path, "SELECT count(*) FROM curves WHERE val_loss IS NULL"), "1");
-  // A second finish replaces the curve.
-  f.store.finish_run(f.ids[0], make_result(1000, 1500, 25600, 4.0), {{300, 38400, 3.9, 3.95, 1e-4}});
+  // A run that is done is not finished twice: the second call changes nothing.
+  EXPECT_FALSE(f.store.finish_run(f.ids[0], RunStore::this_owner(), make_result(1000, 1500, 25600, 4.0),
+                                  {{300, 38400, 3.9, 3.95, 1e-4}}));
+  EXPECT_EQ(f.store.curve(f.ids[0]).size(), 3u);
+  // A run trained again (its config changed, so it is planned anew) gets the new curve only.
+  raw_exec(f.path, "UPDATE runs SET status = 'planned' WHERE id = " + std::to_string(f.ids[0]));
+  ASSERT_TRUE(f.store.try_claim(f.ids[0], RunStore::this_owner()));
+  ASSERT_TRUE(f.store.finish_run(f.ids[0], RunStore::this_owner(), make_result(1000, 1500, 25600, 4.0),
+                                 {{300, 38400, 3.9, 3.95, 1e-4}}));
   got = f.store.curve(f.ids[0]);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].step, 300);
@@ -488,7 +495,7 @@ TEST(RunStore, FindRunByQualifiedNameBareNameOrId) {
 TEST(RunStore, ClaimsOfDeadOwnersAreTakenOverAndLiveOnesAreNot) {
   Fixture f;
   const std::string me = RunStore::this_owner();
-  const std::string host = me.substr(0, me.rfind(':'));
+  const std::string host = me.substr(0, me.find(':'));
 
   // Same host, a pid that has exited and been reaped: dead.
   pid_t child = ::fork();
@@ -522,6 +529,64 @@ TEST(RunStore, ClaimsOfDeadOwnersAreTakenOverAndLiveOnesAreNot) {
   EXPECT_EQ(f.store.run(f.ids[1]).owner, me);
 }
 
+// A pid on this host that is alive but now belongs to another process (the recorded start
+// token differs) is a dead owner; an owner written without a token (older stores) is
+// judged by its pid alone.
+TEST(RunStore, ReusedPidsAreDeadOwners) {
+  Fixture f;
+  const std::string me = RunStore::this_owner();
+  const std::string host = me.substr(0, me.find(':'));
+  const std::string pid = std::to_string(::getpid());
+  ASSERT_EQ(std::count(me.begin(), me.end(), ':'), 2) << me;  // host:pid:token on Linux
+  EXPECT_EQ(me.rfind(host + ":" + pid + ":", 0), 0u) << me;
+
+  // This live pid, but a token from another process's start: dead, taken over.
+  const std::string reused = host + ":" + pid + ":00000000-1";
+  ASSERT_TRUE(f.store.try_claim(f.ids[0], reused));
+  EXPECT_TRUE(f.store.try_claim(f.ids[0], me));
+  EXPECT_EQ(f.store.run(f.ids[0]).owner, me);
+  // The true token: alive.
+  EXPECT_FALSE(f.store.try_claim(f.ids[0], reused));
+  // An older store's "host:pid" of this live process: alive.
+  ASSERT_TRUE(f.store.try_claim(f.ids[1], host + ":" + pid));
+  EXPECT_FALSE(f.store.try_claim(f.ids[1], me));
+}
+
+// Only the owner ends its claim: a worker that was taken over (it looked dead, e.g. cut
+// off from the store) cannot finish, fail or release the run its successor now trains.
+TEST(RunStore, OnlyTheOwnerEndsAClaim) {
+  Fixture f;
+  const std::string me = RunStore::this_owner();
+  const std::string remote = "elsewhere.invalid:7";
+  ASSERT_TRUE(f.store.try_claim(f.ids[0], remote));
+  EXPECT_FALSE(f.store.finish_run(f.ids[0], me, make_result(1000, 1500, 100000, 3.5), {}));
+  EXPECT_FALSE(f.store.fail_run(f.ids[0], me, "not mine"));
+  EXPECT_FALSE(f.store.release(f.ids[0], me));
+  EXPECT_EQ(f.store.run(f.ids[0]).status, RunStatus::running);
+  EXPECT_EQ(f.store.run(f.ids[0]).owner, remote);
+
+  // The remote owner falls silent; this process takes the run over.
+  raw_exec(f.path, fmt::format("UPDATE runs SET heartbeat = heartbeat - {} WHERE id = {}",
+                               RunStore::kStaleSeconds + 60, f.ids[0]));
+  ASSERT_TRUE(f.store.try_claim(f.ids[0], me));
+  EXPECT_FALSE(f.store.finish_run(f.ids[0], remote, make_result(1000, 1500, 100000, 9.9), {{1, 2, 3, 4, 5}}));
+  EXPECT_FALSE(f.store.fail_run(f.ids[0], remote, "late failure"));
+  EXPECT_FALSE(f.store.release(f.ids[0], remote));
+  RunRecord r = f.store.run(f.ids[0]);
+  EXPECT_EQ(r.status, RunStatus::running);
+  EXPECT_EQ(r.owner, me);
+  EXPECT_TRUE(r.result.is_null());
+  EXPECT_TRUE(f.store.curve(f.ids[0]).empty());
+
+  const Json result = make_result(1000, 1500, 100000, 3.5);
+  EXPECT_TRUE(f.store.finish_run(f.ids[0], me, result, {}));
+  EXPECT_EQ(f.store.run(f.ids[0]).result, result);
+  EXPECT_FALSE(f.store.finish_run(f.ids[0], me, result, {}));  // done: nothing left to end
+  EXPECT_FALSE(f.store.fail_run(f.ids[1], me, "never claimed"));
+  EXPECT_EQ(f.store.run(f.ids[1]).status, RunStatus::planned);
+  EXPECT_THROW((void)f.store.fail_run(999, me, "x"), InternalError);
+}
+
 // K processes race for every run of one store; each run must be won exactly once.
 TEST(RunStore, TwoProcessesNeverClaimTheSameRun) {
   ScratchDir dir;
@@ -552,7 +617,7 @@ TEST(RunStore, TwoProcessesNeverClaimTheSameRun) {
           if (!store.try_claim(id, RunStore::this_owner())) continue;
           won << id << '\n';
           // The claim holder finishes before exiting, so no claim outlives its process.
-          store.finish_run(id, {{"by", k}}, {});
+          if (!store.finish_run(id, RunStore::this_owner(), {{"by", k}}, {})) code = 4;
         }
       } catch (const std::exception& e) {
         std::ofstream(dir / ("error_" + std::to_string(k))) << e.what();
