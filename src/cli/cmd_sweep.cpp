@@ -5,6 +5,7 @@
 // Finished runs are skipped, interrupted ones resumed from their checkpoints, failed ones
 // recorded (--retry-failed trains them again); two sweeps on one store never train the
 // same run twice. Ctrl-C stops cleanly (exit 130); the same command continues.
+// --no-train only records the plan in the store, for `scalelab worker` processes.
 #include <memory>
 
 #include "cli/command.h"
@@ -25,6 +26,8 @@ void setup_sweep(CLI::App& app) {
   auto a = std::make_shared<SweepArgs>();
   cmd->add_option("spec", a->spec, "experiment spec (TOML)")->required();
   add_sweep_options(cmd, a->o, "scalelab.sqlite");
+  cmd->add_flag("--no-train", a->o.no_train,
+                "record the plan in the store and stop: `scalelab worker` processes (on any host) train it");
   cmd->callback([a] { run_sweep_command(sweep::load_spec(a->spec), a->o); });
 }
 

@@ -14,6 +14,7 @@
 #include "sweep/plan_table.h"
 #include "sweep/planner.h"
 #include "sweep/run_store.h"
+#include "sweep/stored_plan.h"
 
 namespace scalelab::cli {
 
@@ -24,6 +25,21 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void on_sweep_sigint(int) {
   g_interrupted.store(true);
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
+
+// Run directories next to the store, log lines on stderr (clearing a progress line on a
+// terminal), Ctrl-C to stop cleanly.
+sweep::SweepOptions console_sweep_options(const std::filesystem::path& store_path, const std::string& experiment,
+                                          int bootstrap) {
+  sweep::SweepOptions so;
+  so.runs_dir = store_path.parent_path() / "runs" / experiment;
+  so.interrupt = &g_interrupted;
+  so.log = [](const std::string& line) {
+    if (isatty(STDERR_FILENO)) fmt::print(stderr, "\r\033[K");
+    fmt::print(stderr, "{}\n", line);
+  };
+  so.fits.bootstrap = bootstrap;
+  return so;
 }
 
 }  // namespace
@@ -69,15 +85,14 @@ sweep::SweepResult run_sweep_command(const sweep::ExperimentSpec& spec, const Sw
   fmt::print("{}", sweep::format_plan(plan));
   std::fflush(stdout);
 
-  sweep::SweepOptions so;
-  so.runs_dir = store_path.parent_path() / "runs" / spec.name;
+  sweep::SweepOptions so = console_sweep_options(store_path, spec.name, o.bootstrap);
   so.retry_failed = o.retry_failed;
-  so.interrupt = &g_interrupted;
-  so.log = [](const std::string& line) {
-    if (isatty(STDERR_FILENO)) fmt::print(stderr, "\r\033[K");
-    fmt::print(stderr, "{}\n", line);
-  };
-  so.fits.bootstrap = o.bootstrap;
+  if (o.no_train) {
+    const sweep::RecordedPlan rec = sweep::record_plan(spec, plan, store, so);
+    fmt::print("sweep {}: {} runs recorded in {}; train them with: scalelab worker --store {}\n", spec.name,
+               rec.run_ids.size(), store_path.string(), store_path.string());
+    return {.experiment_id = rec.experiment_id};
+  }
   auto previous = std::signal(SIGINT, on_sweep_sigint);
   sweep::SweepResult r = sweep::run_sweep(spec, plan, store, so);
   std::signal(SIGINT, previous);
@@ -89,6 +104,43 @@ sweep::SweepResult run_sweep_command(const sweep::ExperimentSpec& spec, const Sw
     command_exit_code() = kExitInterrupted;
   }
   return r;
+}
+
+void run_worker_command(const WorkerCliOptions& o) {
+  SL_REQUIRE(o.workers >= 1, "--workers: expected a count >= 1, got {}", o.workers);
+  SL_REQUIRE(o.bootstrap >= 0, "--bootstrap: expected a count >= 0, got {}", o.bootstrap);
+  const std::filesystem::path store_path = o.store;
+  std::error_code ec;
+  SL_REQUIRE(std::filesystem::exists(store_path, ec),
+             "--store {}: no run store there; record a plan first: scalelab sweep SPEC --store {} --no-train",
+             store_path.string(), store_path.string());
+  sweep::RunStore store(store_path);
+  std::vector<sweep::ExperimentRecord> todo;
+  if (!o.experiment.empty()) {
+    todo.push_back(store.experiment(o.experiment));  // InputError naming the experiments it has
+  } else {
+    for (const sweep::ExperimentRecord& e : store.experiments())
+      if (e.done + e.failed < e.runs) todo.push_back(e);
+  }
+  auto previous = std::signal(SIGINT, on_sweep_sigint);
+  for (const sweep::ExperimentRecord& e : todo) {
+    const sweep::Plan plan = sweep::stored_plan(store, e, o.workers);
+    sweep::RecordedPlan rec{e.id, {}};
+    for (const sweep::RunRecord& r : store.runs(e.id)) rec.run_ids.push_back(r.id);
+    sweep::SweepOptions so = console_sweep_options(store_path, e.name, o.bootstrap);
+    so.leave_when_idle = true;
+    so.progress = false;
+    const sweep::SweepResult r = sweep::run_plan(plan, rec, store, so);
+    fmt::print("worker {}: {} runs trained here; {} done, {} failed, {} left to other workers or a later worker\n",
+               e.name, r.trained, r.done, r.failed, r.pending);
+    if (r.interrupted) {
+      fmt::print(stderr, "worker: stopped; its runs resume from their checkpoints in the next worker\n");
+      command_exit_code() = kExitInterrupted;
+      break;
+    }
+  }
+  std::signal(SIGINT, previous);
+  if (todo.empty()) fmt::print("worker: nothing left to train in {}\n", store_path.string());
 }
 
 }  // namespace scalelab::cli

@@ -54,22 +54,33 @@ struct Active {
 
 }  // namespace
 
+RecordedPlan record_plan(const ExperimentSpec& spec, const Plan& plan, RunStore& store, const SweepOptions& options) {
+  RecordedPlan rec;
+  rec.experiment_id = store.upsert_experiment(spec.name, spec.text, fnv1a64_hex(spec.text));
+  std::vector<RunRow> rows;
+  for (const PlannedRun& r : plan.runs) rows.push_back({r.name, r.config.to_json(), config_hash(r.config), r.plan_json()});
+  rec.run_ids = store.add_runs(rec.experiment_id, rows);
+  if (options.retry_failed) {
+    const int n = store.reset_failed(rec.experiment_id);
+    if (n > 0 && options.log) options.log(fmt::format("sweep: {} failed run(s) planned again (--retry-failed)", n));
+  }
+  return rec;
+}
+
 SweepResult run_sweep(const ExperimentSpec& spec, const Plan& plan, RunStore& store, const SweepOptions& options) {
+  return run_plan(plan, record_plan(spec, plan, store, options), store, options);
+}
+
+SweepResult run_plan(const Plan& plan, const RecordedPlan& recorded, RunStore& store, const SweepOptions& options) {
   Timer wall;
   auto log = [&](const std::string& line) {
     if (options.log) options.log(line);
   };
   SweepResult result;
-  const int64_t exp = store.upsert_experiment(spec.name, spec.text, fnv1a64_hex(spec.text));
+  const int64_t exp = recorded.experiment_id;
   result.experiment_id = exp;
-
-  std::vector<RunRow> rows;
-  for (const PlannedRun& r : plan.runs) rows.push_back({r.name, r.config.to_json(), config_hash(r.config), r.plan_json()});
-  const std::vector<int64_t> ids = store.add_runs(exp, rows);
-  if (options.retry_failed) {
-    const int n = store.reset_failed(exp);
-    if (n > 0) log(fmt::format("sweep: {} failed run(s) planned again (--retry-failed)", n));
-  }
+  const std::vector<int64_t>& ids = recorded.run_ids;
+  SL_ASSERT(ids.size() == plan.runs.size());
   std::map<std::string, size_t> index_of;
   for (size_t i = 0; i < plan.runs.size(); ++i) index_of[plan.runs[i].name] = i;
 
@@ -180,8 +191,10 @@ SweepResult run_sweep(const ExperimentSpec& spec, const Plan& plan, RunStore& st
       pending = pending || !ended(r.name);
     }
     // Once the ladder has ended: fit, and save each held-out run's forecast before it trains.
+    bool fitted_now = false;  // forecasts saved in this pass: held-out runs are ready next pass
     if (ladder_ended(plan, views) && !fitted) {
       fitted = true;
+      fitted_now = true;
       bool need_fit = store.fit_kinds(exp).empty() || result.trained > 0;
       for (const PlannedRun& r : plan.runs)
         if (r.heldout && !ended(r.name) && by_name.at(r.name)->forecast.is_null()) need_fit = true;
@@ -218,6 +231,9 @@ SweepResult run_sweep(const ExperimentSpec& spec, const Plan& plan, RunStore& st
       if (!store.try_claim(ids[i], owner, SCALELAB_GIT_COMMIT)) continue;
       launch(i, ids[i]);
     }
+    // A worker leaves once it trains nothing and can claim nothing: what is left is other
+    // workers' (they fit and train the held-out runs when their ladder runs end).
+    if (options.leave_when_idle && active.empty() && !fitted_now) break;
 
     // Heartbeats and the progress line.
     for (Active& a : active)

@@ -14,6 +14,8 @@
 //
 //   RunStore store(dir / "store.sqlite");
 //   SweepResult r = run_sweep(spec, plan, store, {.runs_dir = dir / "runs", .interrupt = &flag});
+//   // or, on other hosts that reach the store (scalelab worker): the plan read back
+//   run_plan(stored_plan(store, exp, 1), {exp.id, ids}, store, {.runs_dir = ..., .leave_when_idle = true});
 #pragma once
 
 #include <atomic>
@@ -21,6 +23,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "sweep/experiment_fits.h"
 #include "sweep/planner.h"
@@ -37,6 +40,15 @@ struct SweepOptions {
   bool progress = true;                   // redrawn status line on a terminal
   FitSettings fits;
   std::filesystem::path executable;       // scalelab binary; empty = this process's
+  // scalelab worker: return as soon as this process trains nothing and can claim nothing,
+  // even while other workers still train runs of the plan (a sweep waits for them all).
+  bool leave_when_idle = false;
+};
+
+// A plan as recorded in the store: its experiment and the id of each run, in plan order.
+struct RecordedPlan {
+  int64_t experiment_id = 0;
+  std::vector<int64_t> run_ids;
 };
 
 struct SweepResult {
@@ -49,6 +61,15 @@ struct SweepResult {
   std::vector<std::string> fit_notes;
 };
 
+// Records the plan in the store: the experiment (spec text and hash), runs with new names
+// added, runs whose config changed planned anew, and with retry_failed failed runs planned
+// again. Nothing is trained.
+RecordedPlan record_plan(const ExperimentSpec& spec, const Plan& plan, RunStore& store, const SweepOptions& options);
+
+// Trains a recorded plan's runs as described above (the runs this process can claim).
+SweepResult run_plan(const Plan& plan, const RecordedPlan& recorded, RunStore& store, const SweepOptions& options);
+
+// record_plan, then run_plan.
 SweepResult run_sweep(const ExperimentSpec& spec, const Plan& plan, RunStore& store, const SweepOptions& options);
 
 }  // namespace scalelab::sweep

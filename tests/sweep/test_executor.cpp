@@ -46,11 +46,9 @@ std::string spec_text(const std::string& lr_section = "rule = \"mup\"\nlr = 4e-3
          "[[heldout]]\nshape = [2, 48, 3]\ntokens = 32768\n";
 }
 
-// Starts `scalelab sweep SPEC --store STORE ...`, output to DIR/sweep.log.
-pid_t start_sweep(const fs::path& spec, const fs::path& store) {
-  const std::string log = (store.parent_path() / "sweep.log").string();
-  std::vector<std::string> args = {binary(), "sweep", spec.string(), "--store", store.string(), "--workers", "2",
-                                   "--threads", "2", "--no-probe", "--bootstrap", "20"};
+// Starts `scalelab ARGS...`, output appended to LOG.
+pid_t start_scalelab(std::vector<std::string> args, const fs::path& log) {
+  args.insert(args.begin(), binary());
   const pid_t pid = fork();
   if (pid == 0) {
     const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -65,6 +63,15 @@ pid_t start_sweep(const fs::path& spec, const fs::path& store) {
   return pid;
 }
 
+// Starts `scalelab sweep SPEC --store STORE ...` (2 workers on 2 threads: 1 thread per
+// ladder run), output to STORE's directory/sweep.log.
+pid_t start_sweep(const fs::path& spec, const fs::path& store, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"sweep", spec.string(), "--store", store.string(), "--workers", "2",
+                                   "--threads", "2", "--no-probe", "--bootstrap", "20"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return start_scalelab(args, store.parent_path() / "sweep.log");
+}
+
 int wait_exit(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);
@@ -76,6 +83,30 @@ std::map<std::string, RunRecord> by_name(const fs::path& store) {
   std::map<std::string, RunRecord> out;
   for (RunRecord& r : s.all_runs()) out[r.name] = r;
   return out;
+}
+
+// Both stores hold the spec's 7 runs, all done, with the same losses, tokens, held-out
+// forecasts and fitted parameters (same thread count per run: bit for bit), and b is sound.
+void expect_same_results(const fs::path& store_a, const fs::path& store_b) {
+  const auto a = by_name(store_a), b = by_name(store_b);
+  ASSERT_EQ(a.size(), 7u);  // 3 sizes x 2 budgets, and the held-out run
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, ra] : a) {
+    const RunRecord& rb = b.at(name);
+    ASSERT_EQ(ra.status, RunStatus::done) << name;
+    ASSERT_EQ(rb.status, RunStatus::done) << name << ": " << rb.error;
+    EXPECT_EQ(ra.result["final_val_loss"], rb.result["final_val_loss"]) << name;
+    EXPECT_EQ(ra.result["final_train_loss"], rb.result["final_train_loss"]) << name;
+    EXPECT_EQ(ra.result["tokens_trained"], rb.result["tokens_trained"]) << name;
+    if (ra.plan.value("heldout", false)) {
+      EXPECT_EQ(ra.forecast["predicted"], rb.forecast["predicted"]) << name;
+    }
+  }
+  RunStore sb(store_b, sweep::StoreMode::read_only);
+  EXPECT_EQ(sb.integrity_check(), "ok");
+  RunStore sa(store_a, sweep::StoreMode::read_only);
+  const int64_t ea = sa.experiment("t").id, eb = sb.experiment("t").id;
+  EXPECT_EQ(sa.fit(ea, "approach3")->at("params"), sb.fit(eb, "approach3")->at("params"));
 }
 
 TEST(Executor, SigkillMidSweepThenRerunMatchesUninterrupted) {
@@ -117,25 +148,84 @@ TEST(Executor, SigkillMidSweepThenRerunMatchesUninterrupted) {
   ASSERT_EQ(wait_exit(start_sweep(dir / "spec.toml", dir / "b" / "store.sqlite")), 0)
       << read_file(dir / "b" / "sweep.log");
 
-  const auto a = by_name(dir / "a" / "store.sqlite"), b = by_name(dir / "b" / "store.sqlite");
-  ASSERT_EQ(a.size(), 7u);  // 3 sizes x 2 budgets, and the held-out run
-  ASSERT_EQ(a.size(), b.size());
-  for (const auto& [name, ra] : a) {
-    const RunRecord& rb = b.at(name);
-    ASSERT_EQ(ra.status, RunStatus::done) << name;
-    ASSERT_EQ(rb.status, RunStatus::done) << name << ": " << rb.error;
-    EXPECT_EQ(ra.result["final_val_loss"], rb.result["final_val_loss"]) << name;
-    EXPECT_EQ(ra.result["final_train_loss"], rb.result["final_train_loss"]) << name;
-    EXPECT_EQ(ra.result["tokens_trained"], rb.result["tokens_trained"]) << name;
-    if (ra.plan.value("heldout", false)) {
-      EXPECT_EQ(ra.forecast["predicted"], rb.forecast["predicted"]) << name;
+  expect_same_results(dir / "a" / "store.sqlite", dir / "b" / "store.sqlite");
+}
+
+// A plan recorded by `sweep --no-train`, trained by `scalelab worker` processes: two at
+// once, the first SIGKILLed while it trains a run; its run is taken over (on this host a
+// dead pid frees it at once) and resumed from its checkpoint, by the other worker or by a
+// third. The results equal one uninterrupted sweep's, and no other run trains twice.
+TEST(Executor, WorkersTrainARecordedPlanLikeOneSweep) {
+  ScratchDir dir;
+  fs::create_directories(dir / "a");
+  fs::create_directories(dir / "b");
+  write_file_atomic(dir / "spec.toml", spec_text());
+  const fs::path store = dir / "b" / "store.sqlite";
+  ASSERT_EQ(wait_exit(start_sweep(dir / "spec.toml", dir / "a" / "store.sqlite")), 0)
+      << read_file(dir / "a" / "sweep.log");
+  ASSERT_EQ(wait_exit(start_sweep(dir / "spec.toml", store, {"--no-train"})), 0) << read_file(dir / "b" / "sweep.log");
+  for (const auto& [name, r] : by_name(store)) {
+    EXPECT_EQ(r.status, RunStatus::planned) << name;  // recorded, not trained
+    EXPECT_EQ(r.attempts, 0) << name;
+  }
+
+  auto worker = [&](int k) {
+    return start_scalelab({"worker", "--store", store.string(), "--bootstrap", "20"},
+                          dir / "b" / ("worker" + std::to_string(k) + ".log"));
+  };
+  auto logs = [&] {
+    std::string all;
+    for (int k : {1, 2, 3})
+      if (fs::exists(dir / "b" / ("worker" + std::to_string(k) + ".log")))
+        all += read_file(dir / "b" / ("worker" + std::to_string(k) + ".log"));
+    return all;
+  };
+  const pid_t w1 = worker(1), w2 = worker(2);
+  std::string killed_run;
+  const std::string w1_owner_part = ":" + std::to_string(w1) + ":";
+  for (int i = 0; i < 600 && killed_run.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (const auto& [name, r] : by_name(store))
+      if (r.status == RunStatus::running && r.owner.find(w1_owner_part) != std::string::npos) {
+        kill(w1, SIGKILL);
+        killed_run = name;
+        break;
+      }
+  }
+  ASSERT_FALSE(killed_run.empty()) << "worker 1 never held a run\n" << logs();
+  EXPECT_EQ(wait_exit(w1), 128 + SIGKILL);
+  EXPECT_EQ(wait_exit(w2), 0) << logs();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // children die with their parent
+  ASSERT_EQ(wait_exit(worker(3)), 0) << logs();
+
+  expect_same_results(dir / "a" / "store.sqlite", store);
+  for (const auto& [name, r] : by_name(store)) {
+    const std::string log = read_file(dir / "b" / "runs" / "t" / name / "train.log");
+    size_t sessions = 0;
+    for (size_t at = log.find("train: model"); at != std::string::npos; at = log.find("train: model", at + 1)) ++sessions;
+    if (name == killed_run) {
+      EXPECT_EQ(r.attempts, 2) << name;  // taken over once
+    } else {
+      EXPECT_EQ(r.attempts, 1) << name << "\n" << logs();
+      EXPECT_EQ(sessions, 1u) << name;
     }
   }
-  RunStore sb(dir / "b" / "store.sqlite", sweep::StoreMode::read_only);
-  EXPECT_EQ(sb.integrity_check(), "ok");
-  RunStore sa(dir / "a" / "store.sqlite", sweep::StoreMode::read_only);
-  const int64_t ea = sa.experiment("t").id, eb = sb.experiment("t").id;
-  EXPECT_EQ(sa.fit(ea, "approach3")->at("params"), sb.fit(eb, "approach3")->at("params"));
+}
+
+TEST(Executor, WorkerBadInput) {
+  ScratchDir dir;
+  const fs::path missing = dir / "nowhere" / "store.sqlite";
+  ASSERT_NE(wait_exit(start_scalelab({"worker", "--store", missing.string()}, dir / "w.log")), 0);
+  const std::string err = read_file(dir / "w.log");
+  EXPECT_NE(err.find("--store " + missing.string() + ": no run store there"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(missing));  // nothing created
+  // An experiment the store does not have.
+  write_file_atomic(dir / "spec.toml", spec_text());
+  ASSERT_EQ(wait_exit(start_sweep(dir / "spec.toml", dir / "store.sqlite", {"--no-train"})), 0);
+  EXPECT_EQ(wait_exit(start_scalelab({"worker", "--store", (dir / "store.sqlite").string(), "--experiment", "nope"},
+                                     dir / "w2.log")), 2);
+  const std::string err2 = read_file(dir / "w2.log");
+  EXPECT_NE(err2.find("experiment 'nope' is not in"), std::string::npos) << err2;
 }
 
 TEST(Executor, CrashedAndDivergedRunsAreRecordedAndTheSweepGoesOn) {
