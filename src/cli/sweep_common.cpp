@@ -124,13 +124,11 @@ void run_worker_command(const WorkerCliOptions& o) {
   }
   auto previous = std::signal(SIGINT, on_sweep_sigint);
   for (const sweep::ExperimentRecord& e : todo) {
-    const sweep::Plan plan = sweep::stored_plan(store, e, o.workers);
-    sweep::RecordedPlan rec{e.id, {}};
-    for (const sweep::RunRecord& r : store.runs(e.id)) rec.run_ids.push_back(r.id);
+    const sweep::StoredPlan stored = sweep::stored_plan(store, e, o.workers);
     sweep::SweepOptions so = console_sweep_options(store_path, e.name, o.bootstrap);
     so.leave_when_idle = true;
     so.progress = false;
-    const sweep::SweepResult r = sweep::run_plan(plan, rec, store, so);
+    const sweep::SweepResult r = sweep::run_plan(stored.plan, stored.recorded, store, so);
     fmt::print("worker {}: {} runs trained here; {} done, {} failed, {} left to other workers or a later worker\n",
                e.name, r.trained, r.done, r.failed, r.pending);
     if (r.interrupted) {

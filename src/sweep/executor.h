@@ -15,7 +15,8 @@
 //   RunStore store(dir / "store.sqlite");
 //   SweepResult r = run_sweep(spec, plan, store, {.runs_dir = dir / "runs", .interrupt = &flag});
 //   // or, on other hosts that reach the store (scalelab worker): the plan read back
-//   run_plan(stored_plan(store, exp, 1), {exp.id, ids}, store, {.runs_dir = ..., .leave_when_idle = true});
+//   StoredPlan p = stored_plan(store, exp, 1);   // stored_plan.h
+//   run_plan(p.plan, p.recorded, store, {.runs_dir = ..., .leave_when_idle = true});
 #pragma once
 
 #include <atomic>

@@ -47,16 +47,18 @@ PlannedRun planned_run(const RunRecord& rec, const std::string& source) {
 
 }  // namespace
 
-Plan stored_plan(const RunStore& store, const ExperimentRecord& experiment, int workers) {
+StoredPlan stored_plan(const RunStore& store, const ExperimentRecord& experiment, int workers) {
   SL_REQUIRE(workers >= 1, "--workers: expected a count >= 1, got {}", workers);
-  Plan plan;
-  plan.experiment = experiment.name;
-  plan.workers = workers;
+  StoredPlan p;
+  p.plan.experiment = experiment.name;
+  p.plan.workers = workers;
+  p.recorded.experiment_id = experiment.id;
   for (const RunRecord& rec : store.runs(experiment.id)) {
-    plan.runs.push_back(planned_run(rec, store.path().string()));
-    plan.threads = std::max(plan.threads, plan.runs.back().threads);
+    p.plan.runs.push_back(planned_run(rec, store.path().string()));
+    p.plan.threads = std::max(p.plan.threads, p.plan.runs.back().threads);
+    p.recorded.run_ids.push_back(rec.id);
   }
-  return plan;
+  return p;
 }
 
 }  // namespace scalelab::sweep
