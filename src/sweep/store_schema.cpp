@@ -170,9 +170,22 @@ void check_and_prepare(sqlite3* db, const fs::path& path, bool read_write) {
   const int k = RunStore::kSchemaVersion;
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
   // Read the version before anything writes: a refused store must stay byte-identical.
-  const int v = static_cast<int>(query_int(db, path, "PRAGMA user_version"));
+  // Version and tables in one read transaction (one snapshot): another process creating
+  // this store commits both at once, and two separate reads could see its tables but not
+  // yet its version.
+  exec_sql(db, path, "BEGIN", "reading the store schema version");
+  int v = 0;
+  int64_t tables = 0;
+  try {
+    v = static_cast<int>(query_int(db, path, "PRAGMA user_version"));
+    tables = query_int(db, path, "SELECT count(*) FROM sqlite_master");
+    exec_sql(db, path, "COMMIT", "reading the store schema version");
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
   if (v > k) throw InputError(newer_schema_message(path, v));
-  SL_REQUIRE(v != 0 || query_int(db, path, "SELECT count(*) FROM sqlite_master") == 0,
+  SL_REQUIRE(v != 0 || tables == 0,
              "{}: a SQLite database but not a scalelab run store (it has tables and no store schema version); "
              "choose another store path", p);
   if (!read_write) {

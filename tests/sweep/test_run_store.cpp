@@ -587,6 +587,46 @@ TEST(RunStore, OnlyTheOwnerEndsAClaim) {
   EXPECT_THROW((void)f.store.fail_run(999, me, "x"), InternalError);
 }
 
+// Processes that open one fresh store at the same moment (two sweeps started together):
+// every one of them gets a sound store. One of them creates the schema while the others
+// look; none may see the tables without the schema version (a "foreign database").
+TEST(RunStore, ProcessesOpeningAFreshStoreTogetherAllSucceed) {
+  ScratchDir dir;
+  constexpr int kRounds = 30, kChildren = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    const auto path = dir / fmt::format("fresh_{}.sqlite", round);
+    int go[2];
+    ASSERT_EQ(::pipe(go), 0);
+    std::vector<pid_t> kids;
+    for (int k = 0; k < kChildren; ++k) {
+      const pid_t pid = ::fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        ::close(go[1]);
+        char byte;
+        if (::read(go[0], &byte, 1) != 1) ::_exit(3);  // start together
+        try {
+          RunStore store(path);
+          ::_exit(store.schema_version() == RunStore::kSchemaVersion ? 0 : 4);
+        } catch (const std::exception& e) {
+          std::ofstream(dir / fmt::format("error_{}_{}", round, k)) << e.what();
+          ::_exit(2);
+        }
+      }
+      kids.push_back(pid);
+    }
+    ::close(go[0]);
+    ASSERT_EQ(::write(go[1], std::string(kChildren, 'g').data(), kChildren), kChildren);
+    ::close(go[1]);
+    for (int k = 0; k < kChildren; ++k) {
+      int status = 0;
+      ASSERT_EQ(::waitpid(kids[k], &status, 0), kids[k]);
+      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+          << "round " << round << ": " << file_bytes(dir / fmt::format("error_{}_{}", round, k));
+    }
+  }
+}
+
 // K processes race for every run of one store; each run must be won exactly once.
 TEST(RunStore, TwoProcessesNeverClaimTheSameRun) {
   ScratchDir dir;
