@@ -115,15 +115,15 @@ void run_worker_command(const WorkerCliOptions& o) {
              "--store {}: no run store there; record a plan first: scalelab sweep SPEC --store {} --no-train",
              store_path.string(), store_path.string());
   sweep::RunStore store(store_path);
-  std::vector<sweep::ExperimentRecord> todo;
+  std::vector<sweep::ExperimentRecord> pending_experiments;
   if (!o.experiment.empty()) {
-    todo.push_back(store.experiment(o.experiment));  // InputError naming the experiments it has
+    pending_experiments.push_back(store.experiment(o.experiment));  // InputError naming the experiments it has
   } else {
     for (const sweep::ExperimentRecord& e : store.experiments())
-      if (e.done + e.failed < e.runs) todo.push_back(e);
+      if (e.done + e.failed < e.runs) pending_experiments.push_back(e);
   }
   auto previous = std::signal(SIGINT, on_sweep_sigint);
-  for (const sweep::ExperimentRecord& e : todo) {
+  for (const sweep::ExperimentRecord& e : pending_experiments) {
     const sweep::StoredPlan stored = sweep::stored_plan(store, e, o.workers);
     sweep::SweepOptions so = console_sweep_options(store_path, e.name, o.bootstrap);
     so.leave_when_idle = true;
@@ -138,7 +138,7 @@ void run_worker_command(const WorkerCliOptions& o) {
     }
   }
   std::signal(SIGINT, previous);
-  if (todo.empty()) fmt::print("worker: nothing left to train in {}\n", store_path.string());
+  if (pending_experiments.empty()) fmt::print("worker: nothing left to train in {}\n", store_path.string());
 }
 
 }  // namespace scalelab::cli

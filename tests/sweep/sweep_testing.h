@@ -1,6 +1,6 @@
 // defines: scalelab::sweep_testing::make_row, make_result, raw_exec, raw_query,
-//          file_bytes, as_unprivileged, unprivileged_open (and brings in ScratchDir and input_error_message
-//          from tests/core/core_testing.h)
+//          file_bytes, StoreFixture, as_unprivileged, unprivileged_open (and brings in
+//          ScratchDir and input_error_message from tests/core/core_testing.h)
 //
 // Helpers shared by the sweep layer's tests: run rows and trainer results shaped like
 // the planner's and the trainer's, direct SQLite access to a store file (to damage it or
@@ -89,6 +89,16 @@ inline std::string file_bytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
+
+// A store with one experiment "exp" holding runs a, b, c.
+struct StoreFixture {
+  ScratchDir dir;
+  std::filesystem::path path = dir / "runs.sqlite";
+  sweep::RunStore store{path};
+  int64_t exp = store.upsert_experiment("exp", "[spec]\n", "spec-hash");
+  std::vector<int64_t> ids = store.add_runs(exp, {make_row("a", 1e3, 1e5), make_row("b", 2e3, 2e5),
+                                                  make_row("c", 4e3, 4e5, /*heldout=*/true)});
+};
 
 // What `body` did when run by a user whom file modes bind.
 struct Outcome {
