@@ -81,8 +81,7 @@ void pin_path(std::string_view name, std::string_view source) {
                avail);
     SL_REQUIRE(runnable(*found), "{}={}: this CPU (or this build) lacks the {} path; it runs {}", source, name, name,
                avail);
-    mask = found->targets & HWY_TARGETS;
-    if (std::string_view(found->name) == "scalar") mask |= HWY_EMU128 | HWY_SCALAR;
+    mask = found->targets & HWY_TARGETS;  // non-zero: runnable() said so
   }
   hwy::SetSupportedTargetsForTest(mask);  // 0 = back to the CPU's own answer
   hwy::GetChosenTarget().Update(hwy::SupportedTargets());

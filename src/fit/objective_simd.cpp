@@ -12,9 +12,8 @@
 #define HWY_TARGET_INCLUDE "fit/objective_simd.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
-#include <cstring>
-
 #include "core/error.h"
+#include "core/simd-inl.h"
 #include "fit/objective.h"
 #include "hwy/contrib/math/math-inl.h"
 #include "hwy/highway.h"
@@ -26,13 +25,8 @@ namespace {
 namespace hn = hwy::HWY_NAMESPACE;
 using DD = hn::ScalableTag<double>;
 using VD = hn::Vec<DD>;
-
-// p[0..n) as a vector, n <= lanes; lanes past n are 0 (a zero weight: no contribution).
-HWY_INLINE VD LoadPart(DD d, const double* p, size_t n) {
-  HWY_ALIGN double buf[HWY_MAX_BYTES / sizeof(double)] = {};
-  std::memcpy(buf, p, n * sizeof(double));
-  return hn::Load(d, buf);
-}
+using simd::HWY_NAMESPACE::ForVectors;
+using simd::HWY_NAMESPACE::LoadN;
 
 // Huber (Huber 1964) and its slope, as law_math.h's huber/huber_slope, lane-wise.
 HWY_INLINE VD Huber(DD d, VD r, VD delta) {
@@ -41,15 +35,6 @@ HWY_INLINE VD Huber(DD d, VD r, VD delta) {
                         hn::Mul(delta, hn::NegMulAdd(hn::Set(d, 0.5), delta, a)));
 }
 HWY_INLINE VD HuberSlope(VD r, VD delta) { return hn::Min(hn::Max(r, hn::Neg(delta)), delta); }
-
-// Calls f(i, n, full) over [0, len) in vectors.
-template <class F>
-HWY_INLINE void ForPoints(size_t len, F&& f) {
-  const size_t N = hn::Lanes(DD());
-  size_t i = 0;
-  for (; i + N <= len; i += N) f(i, N, true);
-  if (i < len) f(i, len - i, false);
-}
 
 }  // namespace
 
@@ -65,11 +50,10 @@ void ChinchillaSums(const double* theta, const double* lN, const double* lD, con
            alpha = hn::Set(d, theta[3]), beta = hn::Set(d, theta[4]), vdelta = hn::Set(d, delta),
            one = hn::Set(d, 1.0);
   VD f = hn::Zero(d), ge = f, ga = f, gb = f, gal = f, gbe = f;
-  ForPoints(n, [&](size_t i, size_t len, bool full) {
-    const VD ln = full ? hn::LoadU(d, lN + i) : LoadPart(d, lN + i, len);
-    const VD ld = full ? hn::LoadU(d, lD + i) : LoadPart(d, lD + i, len);
-    const VD ll = full ? hn::LoadU(d, lL + i) : LoadPart(d, lL + i, len);
-    const VD wi = full ? hn::LoadU(d, w + i) : LoadPart(d, w + i, len);
+  // Lanes past the last point load as 0: weight 0, no contribution.
+  ForVectors(d, n, [&]<bool kFull>(size_t i, size_t len) {
+    const VD ln = LoadN<kFull>(d, lN + i, len), ld = LoadN<kFull>(d, lD + i, len);
+    const VD ll = LoadN<kFull>(d, lL + i, len), wi = LoadN<kFull>(d, w + i, len);
     const VD t1 = hn::NegMulAdd(alpha, ln, a), t2 = hn::NegMulAdd(beta, ld, b), t3 = e;
     // Sort the three exponents without branches: e^(max - max) = 1 needs no exp, so two
     // exps per point instead of three; each term's weight is then picked by value (ties
@@ -101,10 +85,8 @@ void PowerSums(const double* theta, const double* lx, const double* lL, const do
   const VD e = hn::Set(d, theta[0]), a = hn::Set(d, theta[1]), alpha = hn::Set(d, theta[2]),
            vdelta = hn::Set(d, delta);
   VD f = hn::Zero(d), ge = f, ga = f, gal = f;
-  ForPoints(n, [&](size_t i, size_t len, bool full) {
-    const VD x = full ? hn::LoadU(d, lx + i) : LoadPart(d, lx + i, len);
-    const VD ll = full ? hn::LoadU(d, lL + i) : LoadPart(d, lL + i, len);
-    const VD wi = full ? hn::LoadU(d, w + i) : LoadPart(d, w + i, len);
+  ForVectors(d, n, [&]<bool kFull>(size_t i, size_t len) {
+    const VD x = LoadN<kFull>(d, lx + i, len), ll = LoadN<kFull>(d, lL + i, len), wi = LoadN<kFull>(d, w + i, len);
     const VD t1 = hn::NegMulAdd(alpha, x, a);
     const VD m = hn::Max(t1, e);
     const VD e1 = hn::Exp(d, hn::Sub(t1, m)), e3 = hn::Exp(d, hn::Sub(e, m));

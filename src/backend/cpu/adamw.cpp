@@ -47,7 +47,7 @@ void AdamWRange(float* params, const float* grads, float* m, float* v, size_t be
            omb2 = hn::Set(d, 1.0f - beta2), vlr = hn::Set(d, lr), veps = hn::Set(d, eps),
            vwd = hn::Set(d, weight_decay), c1 = hn::Set(d, inv_c1), c2 = hn::Set(d, inv_c2),
            gs = hn::Set(d, grad_scale);
-  ForVectors(end - begin, [&]<bool kFull>(size_t off, size_t n) {
+  ForVectors(d, end - begin, [&]<bool kFull>(size_t off, size_t n) {
     const size_t i = begin + off;
     const VF g = hn::Mul(gs, LoadN<kFull>(d, grads + i, n));
     const VF mi = hn::MulAdd(b1, LoadN<kFull>(d, m + i, n), hn::Mul(omb1, g));

@@ -33,7 +33,7 @@ void CrossEntropyRows(float* logits, float* losses, const int32_t* targets, size
       continue;
     }
     VF vmax = hn::Set(d, -INFINITY);
-    ForVectors(V, [&]<bool kFull>(size_t v, size_t n) {
+    ForVectors(d, V, [&]<bool kFull>(size_t v, size_t n) {
       vmax = hn::Max(vmax, hn::Mul(vs, LoadN<kFull>(d, z + v, n, -INFINITY)));
     });
     const float mx = MaxLanes(d, vmax);
@@ -41,20 +41,20 @@ void CrossEntropyRows(float* logits, float* losses, const int32_t* targets, size
     const float zy = s * z[y];
     VF vsum = hn::Zero(d);
     if (dloss != 0.0f) {
-      ForVectors(V, [&]<bool kFull>(size_t v, size_t n) {
+      ForVectors(d, V, [&]<bool kFull>(size_t v, size_t n) {
         const VF e = ZeroPast<kFull>(d, hn::Exp(d, hn::MulSub(vs, LoadN<kFull>(d, z + v, n), vmx)), n);
         StoreN<kFull>(d, e, z + v, n);
         vsum = hn::Add(vsum, e);
       });
       const float sum = SumLanes(d, vsum);
       const VF k = hn::Set(d, dloss * s / sum);
-      ForVectors(V, [&]<bool kFull>(size_t v, size_t n) {
+      ForVectors(d, V, [&]<bool kFull>(size_t v, size_t n) {
         StoreN<kFull>(d, hn::Mul(LoadN<kFull>(d, z + v, n), k), z + v, n);
       });
       z[y] -= dloss * s;
       losses[i] = static_cast<float>(std::log(static_cast<double>(sum)) + mx - zy);
     } else {
-      ForVectors(V, [&]<bool kFull>(size_t v, size_t n) {
+      ForVectors(d, V, [&]<bool kFull>(size_t v, size_t n) {
         vsum = hn::Add(vsum, ZeroPast<kFull>(d, hn::Exp(d, hn::MulSub(vs, LoadN<kFull>(d, z + v, n), vmx)), n));
       });
       losses[i] = static_cast<float>(std::log(static_cast<double>(SumLanes(d, vsum))) + mx - zy);

@@ -44,25 +44,20 @@ HWY_INLINE VF GeluGrad(DF d, VF x) {
 
 void GeluForwardRange(float* out, const float* inp, size_t begin, size_t end) {
   const DF d;
-  const size_t N = hn::Lanes(d);
-  size_t i = begin;
-  for (; i + N <= end; i += N) hn::StoreU(GeluF(d, hn::LoadU(d, inp + i)), d, out + i);
-  if (i < end) StoreTail(d, GeluF(d, LoadTail(d, inp + i, end - i)), out + i, end - i);
+  ForVectors(d, end - begin, [&]<bool kFull>(size_t off, size_t n) {
+    const size_t i = begin + off;
+    StoreN<kFull>(d, GeluF(d, LoadN<kFull>(d, inp + i, n)), out + i, n);
+  });
 }
 
 void GeluBackwardRange(float* dinp, const float* inp, const float* dout, size_t begin, size_t end) {
   const DF d;
-  const size_t N = hn::Lanes(d);
-  size_t i = begin;
-  for (; i + N <= end; i += N) {
-    const VF g = hn::MulAdd(hn::LoadU(d, dout + i), GeluGrad(d, hn::LoadU(d, inp + i)), hn::LoadU(d, dinp + i));
-    hn::StoreU(g, d, dinp + i);
-  }
-  if (i < end) {
-    const size_t n = end - i;
-    const VF g = hn::MulAdd(LoadTail(d, dout + i, n), GeluGrad(d, LoadTail(d, inp + i, n)), LoadTail(d, dinp + i, n));
-    StoreTail(d, g, dinp + i, n);
-  }
+  ForVectors(d, end - begin, [&]<bool kFull>(size_t off, size_t n) {
+    const size_t i = begin + off;
+    const VF g = hn::MulAdd(LoadN<kFull>(d, dout + i, n), GeluGrad(d, LoadN<kFull>(d, inp + i, n)),
+                            LoadN<kFull>(d, dinp + i, n));
+    StoreN<kFull>(d, g, dinp + i, n);
+  });
 }
 
 }  // namespace scalelab::cpu::HWY_NAMESPACE

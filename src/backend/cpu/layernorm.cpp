@@ -30,18 +30,18 @@ void LayerNormForwardRows(float* out, float* mean, float* rstd, const float* inp
   for (size_t i = row_begin; i < row_end; ++i) {
     const float* x = inp + i * C;
     VF vsum = hn::Zero(d);
-    ForVectors(C, [&]<bool kFull>(size_t c, size_t n) { vsum = hn::Add(vsum, LoadN<kFull>(d, x + c, n)); });
+    ForVectors(d, C, [&]<bool kFull>(size_t c, size_t n) { vsum = hn::Add(vsum, LoadN<kFull>(d, x + c, n)); });
     const float m = SumLanes(d, vsum) / C;
     const VF vm = hn::Set(d, m);
     VF vvar = hn::Zero(d);
-    ForVectors(C, [&]<bool kFull>(size_t c, size_t n) {
+    ForVectors(d, C, [&]<bool kFull>(size_t c, size_t n) {
       const VF dx = ZeroPast<kFull>(d, hn::Sub(LoadN<kFull>(d, x + c, n), vm), n);
       vvar = hn::MulAdd(dx, dx, vvar);
     });
     const float s = 1.0f / std::sqrt(SumLanes(d, vvar) / C + eps);
     const VF vs = hn::Set(d, s);
     float* o = out + i * C;
-    ForVectors(C, [&]<bool kFull>(size_t c, size_t n) {
+    ForVectors(d, C, [&]<bool kFull>(size_t c, size_t n) {
       const VF xhat = hn::Mul(hn::Sub(LoadN<kFull>(d, x + c, n), vm), vs);
       StoreN<kFull>(d, hn::MulAdd(xhat, LoadN<kFull>(d, w + c, n), LoadN<kFull>(d, b + c, n)), o + c, n);
     });
@@ -60,7 +60,7 @@ void LayerNormBackwardRows(float* dinp, float* pdw, float* pdb, const float* dou
     const float* dy = dout + i * C;
     const VF vm = hn::Set(d, mean[i]), vs = hn::Set(d, rstd[i]);
     VF gsum = hn::Zero(d), gxsum = hn::Zero(d);
-    ForVectors(C, [&]<bool kFull>(size_t c, size_t n) {
+    ForVectors(d, C, [&]<bool kFull>(size_t c, size_t n) {
       const VF g = hn::Mul(LoadN<kFull>(d, w + c, n), LoadN<kFull>(d, dy + c, n));
       const VF xhat = hn::Mul(hn::Sub(LoadN<kFull>(d, x + c, n), vm), vs);
       gsum = hn::Add(gsum, g);
@@ -68,7 +68,7 @@ void LayerNormBackwardRows(float* dinp, float* pdw, float* pdb, const float* dou
     });
     const VF gmean = hn::Set(d, SumLanes(d, gsum) / C), gxmean = hn::Set(d, SumLanes(d, gxsum) / C);
     float* dx = dinp + i * C;
-    ForVectors(C, [&]<bool kFull>(size_t c, size_t n) {
+    ForVectors(d, C, [&]<bool kFull>(size_t c, size_t n) {
       const VF dyc = LoadN<kFull>(d, dy + c, n);
       const VF xhat = hn::Mul(hn::Sub(LoadN<kFull>(d, x + c, n), vm), vs);
       const VF g = hn::Mul(LoadN<kFull>(d, w + c, n), dyc);

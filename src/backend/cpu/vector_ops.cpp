@@ -16,7 +16,7 @@ namespace scalelab::cpu::HWY_NAMESPACE {
 
 void Add(float* out, const float* a, const float* b, size_t n) {
   const DF d;
-  ForVectors(n, [&]<bool kFull>(size_t i, size_t len) {
+  ForVectors(d, n, [&]<bool kFull>(size_t i, size_t len) {
     StoreN<kFull>(d, hn::Add(LoadN<kFull>(d, a + i, len), LoadN<kFull>(d, b + i, len)), out + i, len);
   });
 }
@@ -24,7 +24,7 @@ void Add(float* out, const float* a, const float* b, size_t n) {
 // dst[0..len) += src row 0 + src row 1 + ... (rows of stride ld), added in row order.
 void AddRowsInto(float* dst, const float* src, size_t ld, size_t rows, size_t len) {
   const DF d;
-  ForVectors(len, [&]<bool kFull>(size_t i, size_t n) {
+  ForVectors(d, len, [&]<bool kFull>(size_t i, size_t n) {
     VF acc = LoadN<kFull>(d, dst + i, n);
     for (size_t r = 0; r < rows; ++r) acc = hn::Add(acc, LoadN<kFull>(d, src + r * ld + i, n));
     StoreN<kFull>(d, acc, dst + i, n);
