@@ -43,7 +43,7 @@ void setup_export(CLI::App& app) {
   auto a = std::make_shared<ExportArgs>();
   cmd->add_option("experiment", a->experiment, "experiment name")->required();
   cmd->add_option("-o,--out", a->out, "output file (.csv, .jsonl; - for CSV on stdout)")->required();
-  cmd->add_option("--store", a->store, "run store (SQLite)")->capture_default_str();
+  cmd->add_option("--store", a->store, "run store: a SQLite file or a postgresql:// URL")->capture_default_str();
   cmd->add_flag("--curves", a->curves, "every validation point of every run instead of the final points");
   cmd->add_flag("--no-heldout", a->no_heldout, "leave out held-out runs: the points the sweep's own fit used");
   cmd->callback([a] { run_export(*a); });

@@ -22,6 +22,7 @@
 #include "report/html_report.h"
 #include "report/report_builder.h"
 #include "sweep/run_store.h"
+#include "sweep/store_database.h"
 #include "sweep/spec.h"
 
 namespace scalelab::cli {
@@ -50,12 +51,12 @@ void run_probe_command(ProbeArgs a) {
   const sweep::SweepResult r = run_sweep_command(to_train, a.sweep);
   if (r.interrupted) return;
 
-  const std::filesystem::path store_path = a.sweep.store;
-  sweep::RunStore store(store_path);
+  sweep::RunStore store(a.sweep.store);
+  const std::filesystem::path root = runs_root(a.sweep.store, a.sweep.runs_dir);
   const int64_t exp = store.experiment(spec.name).id;
   const auto [workers, threads] = resolve_workers(0, a.sweep.threads);
   (void)workers;
-  probe::ProbeContext ctx{spec, options, probe::probe_runs(store, exp, store_path.parent_path() / "runs" / spec.name),
+  probe::ProbeContext ctx{spec, options, probe::probe_runs(store, exp, root / spec.name),
                           threads, [](const std::string& line) { fmt::print(stderr, "{}\n", line); }};
   fmt::print("probe {}: scoring {} runs and their snapshots\n", a.kind, ctx.runs.size());
   std::fflush(stdout);  // before the scorer's progress lines on stderr
@@ -63,11 +64,14 @@ void run_probe_command(ProbeArgs a) {
   result["wall_seconds"] = wall.seconds();
   store.save_probe(exp, options.kind, result);
 
-  const std::filesystem::path report_path = store_path.parent_path() / fmt::format("report-{}.html", spec.name);
+  // Next to a SQLite store; in the runs' root for a server.
+  const std::filesystem::path report_path =
+      (sweep::is_store_url(a.sweep.store) ? root : std::filesystem::path(a.sweep.store).parent_path()) /
+      fmt::format("report-{}.html", spec.name);
   report::write_report_html(report::build_report_data(store, spec.name), report_path);
   fmt::print("\nWhat the {} probe found:\n", a.kind);
   for (const Json& s : result["findings"]) fmt::print("  - {}\n", s.get<std::string>());
-  fmt::print("\nsaved in {} (probe '{}' of experiment '{}'); wrote {} in {}\n", store_path.string(), options.kind,
+  fmt::print("\nsaved in {} (probe '{}' of experiment '{}'); wrote {} in {}\n", store.location(), options.kind,
              spec.name, report_path.string(), format_duration(wall.seconds()));
 }
 

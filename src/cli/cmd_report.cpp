@@ -34,7 +34,7 @@ void setup_report(CLI::App& app) {
   auto a = std::make_shared<ReportArgs>();
   cmd->add_option("experiment", a->experiment, "experiment name")->required();
   cmd->add_option("-o,--out", a->out, "output HTML file")->capture_default_str();
-  cmd->add_option("--store", a->store, "run store (SQLite)")->capture_default_str();
+  cmd->add_option("--store", a->store, "run store: a SQLite file or a postgresql:// URL")->capture_default_str();
   cmd->callback([a] { run_report(*a); });
 }
 

@@ -49,7 +49,7 @@ void setup_runs(CLI::App& app) {
   auto* cmd = app.add_subcommand("runs", "List the runs in a run store");
   auto a = std::make_shared<RunsArgs>();
   cmd->add_option("experiment", a->experiment, "only this experiment's runs");
-  cmd->add_option("--store", a->store, "run store (SQLite)")->capture_default_str();
+  cmd->add_option("--store", a->store, "run store: a SQLite file or a postgresql:// URL")->capture_default_str();
   cmd->callback([a] { run_runs(*a); });
 }
 

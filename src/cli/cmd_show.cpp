@@ -81,7 +81,7 @@ void setup_show(CLI::App& app) {
   auto* cmd = app.add_subcommand("show", "Show one run of a run store in detail");
   auto a = std::make_shared<ShowArgs>();
   cmd->add_option("run", a->run, "EXPERIMENT/NAME, a name unique in the store, or a run id")->required();
-  cmd->add_option("--store", a->store, "run store (SQLite)")->capture_default_str();
+  cmd->add_option("--store", a->store, "run store: a SQLite file or a postgresql:// URL")->capture_default_str();
   cmd->add_flag("--json", a->json, "everything as one JSON object, curve included");
   cmd->callback([a] { run_show(*a); });
 }

@@ -6,6 +6,10 @@
 // recorded (--retry-failed trains them again); two sweeps on one store never train the
 // same run twice. Ctrl-C stops cleanly (exit 130); the same command continues.
 // --no-train only records the plan in the store, for `scalelab worker` processes.
+// On a cluster: --executor slurm --store postgresql://... records the plan in the shared
+// store and submits one job array of `scalelab worker` tasks (--wait follows it).
+//
+//   scalelab sweep ladder.toml --executor slurm --store postgresql://lab@db/ladders --workers 8 --wait
 #include <memory>
 
 #include "cli/command.h"
@@ -28,6 +32,7 @@ void setup_sweep(CLI::App& app) {
   add_sweep_options(cmd, a->o, "scalelab.sqlite");
   cmd->add_flag("--no-train", a->o.no_train,
                 "record the plan in the store and stop: `scalelab worker` processes (on any host) train it");
+  add_slurm_options(cmd, a->o);
   cmd->callback([a] { run_sweep_command(sweep::load_spec(a->spec), a->o); });
 }
 

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.h"
+#include "cli/stop_signals.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "train/run_config.h"
@@ -39,13 +40,6 @@ struct TrainOptions {
   bool help_config = false;
 };
 
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void on_sigint(int) {
-  g_interrupted.store(true);
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
-}
-
 void run_train(const TrainOptions& o) {
   if (o.help_config) {
     RunConfig rc;
@@ -62,7 +56,9 @@ void run_train(const TrainOptions& o) {
   TrainerOptions topt;
   topt.out_dir = o.out;
   topt.stop_after = o.stop_after;
-  topt.interrupt = &g_interrupted;
+  // Ctrl-C, or SIGTERM from scancel or a time limit: checkpoint, exit 130; a rerun resumes.
+  StopSignals stop({SIGINT, SIGTERM});
+  topt.interrupt = &stop.flag();
   topt.log = !o.quiet;
   for (const std::string& f : o.forks) {
     const auto colon = f.find(':');
@@ -77,10 +73,8 @@ void run_train(const TrainOptions& o) {
   }
   topt.branch_from = o.branch_from;
   Trainer trainer(rc, topt);  // all input checks; nothing written before this succeeds
-  auto previous = std::signal(SIGINT, on_sigint);
   TrainResult r = trainer.run();
-  std::signal(SIGINT, previous);
-  if (!r.complete && g_interrupted.load()) command_exit_code() = kExitInterrupted;
+  if (!r.complete && stop.flag().load()) command_exit_code() = kExitInterrupted;
 }
 
 void setup_train(CLI::App& app) {

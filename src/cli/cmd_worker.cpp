@@ -21,7 +21,10 @@ namespace {
 void setup_worker(CLI::App& app) {
   auto* cmd = app.add_subcommand("worker", "Train the runs a sweep recorded in a run store (one of many workers)");
   auto o = std::make_shared<WorkerCliOptions>();
-  cmd->add_option("--store", o->store, "run store holding the recorded plan")->required();
+  cmd->add_option("--store", o->store, "run store holding the recorded plan: a SQLite file or a postgresql:// URL")
+      ->required();
+  cmd->add_option("--runs-dir", o->runs_dir,
+                  "run directories go here (default: next to a SQLite store; ./runs for a PostgreSQL one)");
   cmd->add_option("--experiment", o->experiment, "train this experiment only (default: every one with runs left)");
   cmd->add_option("--workers", o->workers, "runs trained at once by this process")->capture_default_str();
   cmd->add_option("--bootstrap", o->bootstrap, "bootstrap resamples for the stored fits' CIs")->capture_default_str();

@@ -219,7 +219,7 @@ ReportData build_report_data(const sweep::RunStore& store, const std::string& ex
     return out.empty() ? std::string("unknown") : out;
   };
   d.provenance = {{"experiment", experiment},
-                  {"store", store.path().string()},
+                  {"store", store.location()},
                   {"spec hash", exp.spec_hash},
                   {"scalelab commit", joined(commits)},
                   {"hosts", joined(hosts)},

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -11,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace scalelab::sweep {
@@ -68,6 +70,38 @@ void ChildProcess::wait() {
 
 void ChildProcess::signal(int sig) const {
   if (!ended_) kill(pid_, sig);
+}
+
+std::optional<std::filesystem::path> find_on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t begin = 0;
+  while (begin <= dirs.size()) {
+    const size_t end = std::min(dirs.find(':', begin), dirs.size());
+    const std::filesystem::path candidate =
+        std::filesystem::path(end == begin ? "." : dirs.substr(begin, end - begin)) / name;
+    if (::access(candidate.c_str(), X_OK) == 0 && std::filesystem::is_regular_file(candidate)) return candidate;
+    begin = end + 1;
+  }
+  return std::nullopt;
+}
+
+CommandOutput run_command(const std::vector<std::string>& argv) {
+  SL_ASSERT(!argv.empty());
+  const std::optional<std::filesystem::path> exe = find_on_path(argv[0]);
+  SL_REQUIRE(exe, "{}: not found on PATH (is this a host with the Slurm client commands?)", argv[0]);
+  char name[] = "/tmp/scalelab-command-XXXXXX";
+  const int fd = ::mkstemp(name);
+  if (fd < 0) throw InternalError(fmt::format("mkstemp failed: {}", std::strerror(errno)));
+  ::close(fd);
+  std::vector<std::string> args = argv;
+  args[0] = exe->string();
+  ChildProcess p = ChildProcess::spawn(args, name);
+  p.wait();
+  CommandOutput out{p.exit(), read_file(name)};
+  std::error_code ec;
+  std::filesystem::remove(name, ec);
+  return out;
 }
 
 std::filesystem::path self_executable() {

@@ -1,4 +1,5 @@
-// defines: scalelab::sweep::ChildProcess, ChildExit, self_executable
+// defines: scalelab::sweep::ChildProcess, ChildExit, self_executable, find_on_path,
+//          CommandOutput, run_command
 //
 // A training run as a child process (the executor's unit of isolation): a crash, an abort
 // or an out-of-memory kill in one run is recorded as that run's failure and the sweep goes
@@ -45,5 +46,18 @@ class ChildProcess {
 
 // The path of the running scalelab binary (/proc/self/exe), for spawning its own `train`.
 std::filesystem::path self_executable();
+
+// `name` found in a directory of $PATH (an executable file), as the shell would; nullopt
+// when none has it.
+std::optional<std::filesystem::path> find_on_path(const std::string& name);
+
+// A short command run to its end (a Slurm client command: sbatch, squeue, scontrol), its
+// stdout and stderr together, e.g. {exit code 0, "4242\n"}.
+struct CommandOutput {
+  ChildExit exit;
+  std::string output;
+};
+// argv[0] is looked up on $PATH; InputError "NAME: not found on PATH (...)" when absent.
+CommandOutput run_command(const std::vector<std::string>& argv);
 
 }  // namespace scalelab::sweep

@@ -64,8 +64,8 @@ std::vector<Row> final_rows(const std::vector<RunRecord>& runs, const std::strin
 std::vector<Row> curve_rows(const RunStore& store, const std::vector<RunRecord>& runs) {
   std::vector<Row> rows;
   for (const RunRecord& r : runs) {
-    const Json& N = result_number(r, "params_nonembedding", store.path().string());
-    const Json& N_total = result_number(r, "params_total", store.path().string());
+    const Json& N = result_number(r, "params_nonembedding", store.location());
+    const Json& N_total = result_number(r, "params_total", store.location());
     const double n = N.get<double>();
     for (const CurvePoint& c : store.curve(r.id)) {
       if (!std::isfinite(c.val_loss) || c.tokens <= 0) continue;
@@ -156,11 +156,11 @@ std::string export_runs(const RunStore& store, int64_t experiment_id, ExportWhat
   std::string name = fmt::format("with id {}", experiment_id);
   for (const ExperimentRecord& e : store.experiments())
     if (e.id == experiment_id) name = "'" + e.name + "'";
-  SL_REQUIRE(!done.empty(), "{}: experiment {} has no finished run to export", store.path().string(), name);
+  SL_REQUIRE(!done.empty(), "{}: experiment {} has no finished run to export", store.location(), name);
   std::vector<Row> rows =
-      what == ExportWhat::final_points ? final_rows(done, store.path().string()) : curve_rows(store, done);
+      what == ExportWhat::final_points ? final_rows(done, store.location()) : curve_rows(store, done);
   SL_REQUIRE(!rows.empty(), "{}: experiment {} has no curve point with a validation loss to export",
-             store.path().string(), name);
+             store.location(), name);
   return format == ExportFormat::csv ? write_csv(rows) : write_jsonl(rows);
 }
 

@@ -1,12 +1,10 @@
-// The SQLite run store (run_store.h): runs, curves, fits and probe results. One connection per RunStore,
-// opened by sweep/store_schema.cpp in WAL mode so readers never block the writer and
-// several processes can share the file. Every write runs in BEGIN IMMEDIATE: the write
-// lock is taken up front, so a read-then-write never fails on a stale snapshot, and the
-// busy timeout applies to the wait for it.
+// The run store (run_store.h): runs, curves, fits and probe results, and the rules for
+// claims and owners, written once over either database (store_database.h: SQLite or
+// PostgreSQL). One connection per RunStore. Every write is one transaction; a claim reads
+// the run under the database's row lock, so two processes never both see it free.
 #include "sweep/run_store.h"
 
 #include <signal.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,102 +19,11 @@
 #include <string_view>
 
 #include "core/error.h"
-#include "sweep/store_schema.h"
+#include "sweep/store_database.h"
 
 namespace scalelab::sweep {
 namespace fs = std::filesystem;
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// A prepared statement, finalised on scope exit. Columns and parameters are 0- and
-// 1-based as in the C API; NULL reads as "" (text), NaN (real) or null (JSON).
-class Stmt {
- public:
-  Stmt(sqlite3* db, const fs::path& path, std::string_view sql) : db_(db), path_(path), sql_(sql) {
-    int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &st_, nullptr);
-    if (rc != SQLITE_OK) raise_sqlite_error(db, path, rc, fmt::format("preparing \"{}\"", sql));
-  }
-  ~Stmt() { sqlite3_finalize(st_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  Stmt& bind_int(int i, int64_t v) { return check(sqlite3_bind_int64(st_, i, v)); }
-  Stmt& bind_real(int i, double v) {
-    return check(std::isnan(v) ? sqlite3_bind_null(st_, i) : sqlite3_bind_double(st_, i, v));
-  }
-  Stmt& bind_text(int i, std::string_view v) {
-    return check(sqlite3_bind_text64(st_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
-  }
-  Stmt& bind_null(int i) { return check(sqlite3_bind_null(st_, i)); }
-  // An empty text binds NULL (the schema's "not set").
-  Stmt& bind_opt_text(int i, std::string_view v) { return v.empty() ? bind_null(i) : bind_text(i, v); }
-  Stmt& bind_json(int i, const Json& j) { return j.is_null() ? bind_null(i) : bind_text(i, j.dump()); }
-
-  // True when a row is ready, false when the statement has finished.
-  bool step() {
-    int rc = sqlite3_step(st_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    raise_sqlite_error(db_, path_, rc, fmt::format("running \"{}\"", sql_));
-  }
-  void run() {
-    while (step()) {
-    }
-  }
-  // Ready to run again with new bindings.
-  void reset() {
-    sqlite3_reset(st_);
-    sqlite3_clear_bindings(st_);
-  }
-  bool is_null(int c) const { return sqlite3_column_type(st_, c) == SQLITE_NULL; }
-  int64_t i64(int c) const { return sqlite3_column_int64(st_, c); }
-  double f64(int c) const { return is_null(c) ? kNaN : sqlite3_column_double(st_, c); }
-  std::string text(int c) const {
-    const unsigned char* t = sqlite3_column_text(st_, c);
-    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(st_, c)))
-             : std::string();
-  }
-  // A JSON column; text that does not parse means the file was edited or damaged.
-  Json json(int c, std::string_view what) const {
-    if (is_null(c)) return Json();
-    Json j = Json::parse(text(c), nullptr, /*allow_exceptions=*/false);
-    SL_REQUIRE(!j.is_discarded(), "{}: the run store is damaged: {} is not valid JSON", path_.string(), what);
-    return j;
-  }
-
- private:
-  Stmt& check(int rc) {
-    if (rc != SQLITE_OK) raise_sqlite_error(db_, path_, rc, fmt::format("binding a parameter of \"{}\"", sql_));
-    return *this;
-  }
-  sqlite3* db_;
-  const fs::path& path_;
-  std::string sql_;  // a copy: callers often pass a temporary
-  sqlite3_stmt* st_ = nullptr;
-};
-
-// BEGIN IMMEDIATE ... COMMIT; rolled back when left without commit() (an exception).
-class WriteTxn {
- public:
-  WriteTxn(sqlite3* db, const fs::path& path) : db_(db), path_(path) {
-    exec_sql(db_, path_, "BEGIN IMMEDIATE", "starting a write transaction");
-  }
-  ~WriteTxn() {
-    if (!committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  WriteTxn(const WriteTxn&) = delete;
-  WriteTxn& operator=(const WriteTxn&) = delete;
-  void commit() {
-    exec_sql(db_, path_, "COMMIT", "committing");
-    committed_ = true;
-  }
-
- private:
-  sqlite3* db_;
-  const fs::path& path_;
-  bool committed_ = false;
-};
 
 std::string iso_now() {
   std::time_t t = std::time(nullptr);
@@ -250,42 +157,36 @@ RunStatus run_status_from_string(const std::string& s) {
   throw InputError(fmt::format("run status \"{}\": expected planned, running, done or failed", s));
 }
 
-// ---- opening (sweep/store_schema.cpp does the work) ------------------------------------
+// ---- opening (store_database.cpp chooses the database, which creates or migrates it) ----
 
-RunStore::RunStore(const fs::path& path, StoreMode mode)
-    : path_(path), db_(open_store_file(path, mode == StoreMode::read_write)) {}
+RunStore::RunStore(const std::string& location, StoreMode mode)
+    : db_(open_store_database(location, mode == StoreMode::read_write)) {}
 
-RunStore::~RunStore() {
-  if (db_) sqlite3_close_v2(db_);
-}
+RunStore::~RunStore() = default;
+
+const std::string& RunStore::location() const { return db_->location(); }
 
 int RunStore::schema_version() const {
   std::lock_guard lock(mu_);
-  return static_cast<int>(query_int(db_, path_, "PRAGMA user_version"));
+  return db_->schema_version();
 }
 
 std::string RunStore::integrity_check() const {
   std::lock_guard lock(mu_);
-  Stmt s(db_, path_, "PRAGMA integrity_check");
-  std::string out;
-  while (s.step()) {
-    if (!out.empty()) out += '\n';
-    out += s.text(0);
-  }
-  return out;
+  return db_->integrity_check();
 }
 
 // ---- experiments -----------------------------------------------------------------------
 
 int64_t RunStore::upsert_experiment(const std::string& name, const std::string& spec, const std::string& spec_hash) {
-  SL_REQUIRE(!name.empty(), "{}: an experiment needs a name", path_.string());
+  SL_REQUIRE(!name.empty(), "{}: an experiment needs a name", location());
   std::lock_guard lock(mu_);
-  WriteTxn t(db_, path_);
-  Stmt up(db_, path_,
+  WriteTxn t(*db_);
+  Stmt up(*db_,
           "INSERT INTO experiments (name, spec, spec_hash, created_at) VALUES (?1, ?2, ?3, ?4) "
           "ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, spec_hash = excluded.spec_hash");
   up.bind_text(1, name).bind_text(2, spec).bind_text(3, spec_hash).bind_text(4, iso_now()).run();
-  Stmt id(db_, path_, "SELECT id FROM experiments WHERE name = ?1");
+  Stmt id(*db_, "SELECT id FROM experiments WHERE name = ?1");
   id.bind_text(1, name);
   SL_ASSERT(id.step());
   const int64_t out = id.i64(0);
@@ -295,9 +196,10 @@ int64_t RunStore::upsert_experiment(const std::string& name, const std::string& 
 
 std::vector<ExperimentRecord> RunStore::experiments() const {
   std::lock_guard lock(mu_);
-  Stmt s(db_, path_,
+  Stmt s(*db_,
          "SELECT e.id, e.name, e.spec, e.spec_hash, e.created_at, count(r.id), "
-         "coalesce(sum(r.status = 'done'), 0), coalesce(sum(r.status = 'failed'), 0) "
+         "coalesce(sum(CASE WHEN r.status = 'done' THEN 1 ELSE 0 END), 0), "
+         "coalesce(sum(CASE WHEN r.status = 'failed' THEN 1 ELSE 0 END), 0) "
          "FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id GROUP BY e.id ORDER BY e.id");
   std::vector<ExperimentRecord> out;
   while (s.step()) {
@@ -323,7 +225,7 @@ ExperimentRecord RunStore::experiment(const std::string& name) const {
     if (!names.empty()) names += ", ";
     names += e.name;
   }
-  throw InputError(fmt::format("experiment '{}' is not in {} (it has: {})", name, path_.string(),
+  throw InputError(fmt::format("experiment '{}' is not in {} (it has: {})", name, location(),
                                names.empty() ? "none" : names));
 }
 
@@ -332,28 +234,30 @@ ExperimentRecord RunStore::experiment(const std::string& name) const {
 std::vector<int64_t> RunStore::add_runs(int64_t experiment_id, const std::vector<RunRow>& rows) {
   std::set<std::string> names;
   for (const RunRow& r : rows) {
-    SL_REQUIRE(!r.name.empty(), "{}: a run needs a name", path_.string());
+    SL_REQUIRE(!r.name.empty(), "{}: a run needs a name", location());
     SL_REQUIRE(names.insert(r.name).second, "run name '{}' appears twice in one experiment", r.name);
   }
   std::lock_guard lock(mu_);
-  WriteTxn t(db_, path_);
+  WriteTxn t(*db_);
+  db_->lock_store();  // read-then-insert: two sweeps adding one plan take turns
   {
-    Stmt e(db_, path_, "SELECT 1 FROM experiments WHERE id = ?1");
+    Stmt e(*db_, "SELECT 1 FROM experiments WHERE id = ?1");
     e.bind_int(1, experiment_id);
     SL_ASSERT(e.step());
   }
   std::vector<int64_t> ids;
   ids.reserve(rows.size());
   for (const RunRow& r : rows) {
-    Stmt find(db_, path_, "SELECT id, config_hash FROM runs WHERE experiment_id = ?1 AND name = ?2");
+    Stmt find(*db_, "SELECT id, config_hash FROM runs WHERE experiment_id = ?1 AND name = ?2");
     find.bind_int(1, experiment_id).bind_text(2, r.name);
     if (!find.step()) {
-      Stmt ins(db_, path_,
+      Stmt ins(*db_,
                "INSERT INTO runs (experiment_id, name, status, config, config_hash, plan) "
-               "VALUES (?1, ?2, 'planned', ?3, ?4, ?5)");
+               "VALUES (?1, ?2, 'planned', ?3, ?4, ?5) RETURNING id");
       ins.bind_int(1, experiment_id).bind_text(2, r.name).bind_text(3, r.config.dump());
-      ins.bind_text(4, r.config_hash).bind_text(5, r.plan.dump()).run();
-      ids.push_back(sqlite3_last_insert_rowid(db_));
+      ins.bind_text(4, r.config_hash).bind_text(5, r.plan.dump());
+      SL_ASSERT(ins.step());
+      ids.push_back(ins.i64(0));
       continue;
     }
     const int64_t id = find.i64(0);
@@ -361,16 +265,16 @@ std::vector<int64_t> RunStore::add_runs(int64_t experiment_id, const std::vector
     if (find.text(1) == r.config_hash) {
       // Same run: status and results kept; the planner's facts (estimates, held-out
       // flag) are refreshed.
-      Stmt up(db_, path_, "UPDATE runs SET plan = ?2 WHERE id = ?1");
+      Stmt up(*db_, "UPDATE runs SET plan = ?2 WHERE id = ?1");
       up.bind_int(1, id).bind_text(2, r.plan.dump()).run();
       continue;
     }
-    Stmt reset(db_, path_,
+    Stmt reset(*db_,
                "UPDATE runs SET status = 'planned', config = ?2, config_hash = ?3, plan = ?4, result = NULL, "
                "forecast = NULL, error = NULL, owner = NULL, attempts = 0, git_commit = NULL, host = NULL, "
                "started_at = NULL, ended_at = NULL, heartbeat = NULL WHERE id = ?1");
     reset.bind_int(1, id).bind_text(2, r.config.dump()).bind_text(3, r.config_hash).bind_text(4, r.plan.dump()).run();
-    Stmt del(db_, path_, "DELETE FROM curves WHERE run_id = ?1");
+    Stmt del(*db_, "DELETE FROM curves WHERE run_id = ?1");
     del.bind_int(1, id).run();
   }
   t.commit();
@@ -379,7 +283,7 @@ std::vector<int64_t> RunStore::add_runs(int64_t experiment_id, const std::vector
 
 std::vector<RunRecord> RunStore::runs(int64_t experiment_id) const {
   std::lock_guard lock(mu_);
-  Stmt s(db_, path_, std::string(kRunColumns) + "WHERE r.experiment_id = ?1 ORDER BY r.id");
+  Stmt s(*db_, std::string(kRunColumns) + "WHERE r.experiment_id = ?1 ORDER BY r.id");
   s.bind_int(1, experiment_id);
   std::vector<RunRecord> out;
   while (s.step()) out.push_back(read_run(s));
@@ -388,7 +292,7 @@ std::vector<RunRecord> RunStore::runs(int64_t experiment_id) const {
 
 std::vector<RunRecord> RunStore::all_runs() const {
   std::lock_guard lock(mu_);
-  Stmt s(db_, path_, std::string(kRunColumns) + "ORDER BY r.id");
+  Stmt s(*db_, std::string(kRunColumns) + "ORDER BY r.id");
   std::vector<RunRecord> out;
   while (s.step()) out.push_back(read_run(s));
   return out;
@@ -396,24 +300,24 @@ std::vector<RunRecord> RunStore::all_runs() const {
 
 RunRecord RunStore::run(int64_t id) const {
   std::lock_guard lock(mu_);
-  Stmt s(db_, path_, std::string(kRunColumns) + "WHERE r.id = ?1");
+  Stmt s(*db_, std::string(kRunColumns) + "WHERE r.id = ?1");
   s.bind_int(1, id);
-  if (!s.step()) throw InternalError(fmt::format("run store {}: no run with id {}", path_.string(), id));
+  if (!s.step()) throw InternalError(fmt::format("run store {}: no run with id {}", location(), id));
   return read_run(s);
 }
 
 RunRecord RunStore::find_run(const std::string& ref) const {
-  const std::string p = path_.string();
+  const std::string p = location();
   SL_REQUIRE(!ref.empty(), "run '': expected EXPERIMENT/NAME, NAME or an id");
   std::lock_guard lock(mu_);
   const size_t slash = ref.find('/');
   if (slash != std::string::npos) {
-    Stmt s(db_, path_, std::string(kRunColumns) + "WHERE e.name = ?1 AND r.name = ?2");
+    Stmt s(*db_, std::string(kRunColumns) + "WHERE e.name = ?1 AND r.name = ?2");
     s.bind_text(1, ref.substr(0, slash)).bind_text(2, ref.substr(slash + 1));
     SL_REQUIRE(s.step(), "run '{}' is not in {}", ref, p);
     return read_run(s);
   }
-  Stmt s(db_, path_, std::string(kRunColumns) + "WHERE r.name = ?1 ORDER BY r.id");
+  Stmt s(*db_, std::string(kRunColumns) + "WHERE r.name = ?1 ORDER BY r.id");
   s.bind_text(1, ref);
   std::vector<RunRecord> found;
   while (s.step()) found.push_back(read_run(s));
@@ -428,7 +332,7 @@ RunRecord RunStore::find_run(const std::string& ref) const {
                                  p, exps, ref));
   }
   if (all_digits(ref) && ref.size() < 19) {
-    Stmt byid(db_, path_, std::string(kRunColumns) + "WHERE r.id = ?1");
+    Stmt byid(*db_, std::string(kRunColumns) + "WHERE r.id = ?1");
     byid.bind_int(1, std::stoll(ref));
     if (byid.step()) return read_run(byid);
   }
@@ -444,16 +348,20 @@ std::string RunStore::this_owner() {
 bool RunStore::try_claim(int64_t id, const std::string& owner, const std::string& git_commit) {
   SL_ASSERT(!owner.empty());
   std::lock_guard lock(mu_);
-  WriteTxn t(db_, path_);
-  Stmt s(db_, path_, "SELECT status, owner, heartbeat FROM runs WHERE id = ?1");
+  WriteTxn t(*db_);
+  Stmt s(*db_, fmt::format("SELECT status, owner, heartbeat FROM runs WHERE id = ?1{}", db_->claim_lock()));
   s.bind_int(1, id);
-  if (!s.step()) throw InternalError(fmt::format("run store {}: no run with id {} to claim", path_.string(), id));
+  if (!s.step()) {  // no such run, or (PostgreSQL) another process is claiming it right now
+    Stmt exists(*db_, "SELECT 1 FROM runs WHERE id = ?1");
+    if (exists.bind_int(1, id).step()) return false;
+    throw InternalError(fmt::format("run store {}: no run with id {} to claim", location(), id));
+  }
   const RunStatus status = run_status_from_string(s.text(0));
   const double now = unix_now();
   const bool free = status == RunStatus::planned ||
                     (status == RunStatus::running && !owner_alive(s.text(1), s.f64(2), now));
   if (!free) return false;
-  Stmt up(db_, path_,
+  Stmt up(*db_,
           "UPDATE runs SET status = 'running', owner = ?2, attempts = attempts + 1, heartbeat = ?3, "
           "started_at = coalesce(started_at, ?4), ended_at = NULL, error = NULL, git_commit = ?5, host = ?6 "
           "WHERE id = ?1");
@@ -466,8 +374,8 @@ bool RunStore::try_claim(int64_t id, const std::string& owner, const std::string
 // A claim taken over meanwhile (this owner looked dead to another host) is left alone.
 void RunStore::heartbeat(int64_t id, const std::string& owner) {
   std::lock_guard lock(mu_);
-  WriteTxn t(db_, path_);
-  Stmt up(db_, path_, "UPDATE runs SET heartbeat = ?3 WHERE id = ?1 AND owner = ?2 AND status = 'running'");
+  WriteTxn t(*db_);
+  Stmt up(*db_, "UPDATE runs SET heartbeat = ?3 WHERE id = ?1 AND owner = ?2 AND status = 'running'");
   up.bind_int(1, id).bind_text(2, owner).bind_real(3, unix_now()).run();
   t.commit();
 }
@@ -475,17 +383,17 @@ void RunStore::heartbeat(int64_t id, const std::string& owner) {
 // The ending calls change a run only while `owner` holds it: a claim taken over meanwhile
 // (this owner looked dead, e.g. a partitioned host) belongs to its new owner.
 bool RunStore::owns(int64_t id, const std::string& owner) const {
-  Stmt s(db_, path_, "SELECT status, owner FROM runs WHERE id = ?1");
+  Stmt s(*db_, fmt::format("SELECT status, owner FROM runs WHERE id = ?1{}", db_->owner_lock()));
   s.bind_int(1, id);
-  if (!s.step()) throw InternalError(fmt::format("run store {}: no run with id {}", path_.string(), id));
+  if (!s.step()) throw InternalError(fmt::format("run store {}: no run with id {}", location(), id));
   return run_status_from_string(s.text(0)) == RunStatus::running && !owner.empty() && s.text(1) == owner;
 }
 
 bool RunStore::release(int64_t id, const std::string& owner) {
   std::lock_guard lock(mu_);
-  WriteTxn t(db_, path_);
+  WriteTxn t(*db_);
   if (!owns(id, owner)) return false;
-  Stmt up(db_, path_, "UPDATE runs SET status = 'planned', owner = NULL WHERE id = ?1");
+  Stmt up(*db_, "UPDATE runs SET status = 'planned', owner = NULL WHERE id = ?1");
   up.bind_int(1, id).run();
   t.commit();
   return true;
@@ -494,15 +402,15 @@ bool RunStore::release(int64_t id, const std::string& owner) {
 bool RunStore::finish_run(int64_t id, const std::string& owner, const Json& result,
                           const std::vector<CurvePoint>& curve) {
   std::lock_guard lock(mu_);
-  WriteTxn t(db_, path_);
+  WriteTxn t(*db_);
   if (!owns(id, owner)) return false;
-  Stmt up(db_, path_,
+  Stmt up(*db_,
           "UPDATE runs SET status = 'done', result = ?2, ended_at = ?3, heartbeat = ?4, owner = NULL, "
           "error = NULL WHERE id = ?1");
   up.bind_int(1, id).bind_json(2, result).bind_text(3, iso_now()).bind_real(4, unix_now()).run();
-  Stmt del(db_, path_, "DELETE FROM curves WHERE run_id = ?1");
+  Stmt del(*db_, "DELETE FROM curves WHERE run_id = ?1");
   del.bind_int(1, id).run();
-  Stmt ins(db_, path_, "INSERT INTO curves (run_id, step, tokens, loss, val_loss, lr) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  Stmt ins(*db_, "INSERT INTO curves (run_id, step, tokens, loss, val_loss, lr) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   for (const CurvePoint& c : curve) {
     ins.bind_int(1, id).bind_int(2, c.step).bind_int(3, c.tokens);
     ins.bind_real(4, c.loss).bind_real(5, c.val_loss).bind_real(6, c.lr).run();
@@ -514,9 +422,9 @@ bool RunStore::finish_run(int64_t id, const std::string& owner, const Json& resu
 
 bool RunStore::fail_run(int64_t id, const std::string& owner, const std::string& error) {
   std::lock_guard lock(mu_);
-  WriteTxn t(db_, path_);
+  WriteTxn t(*db_);
   if (!owns(id, owner)) return false;
-  Stmt up(db_, path_, "UPDATE runs SET status = 'failed', error = ?2, ended_at = ?3, owner = NULL WHERE id = ?1");
+  Stmt up(*db_, "UPDATE runs SET status = 'failed', error = ?2, ended_at = ?3, owner = NULL WHERE id = ?1");
   up.bind_int(1, id).bind_text(2, error.empty() ? "failed (no reason given)" : error).bind_text(3, iso_now()).run();
   t.commit();
   return true;
@@ -524,29 +432,27 @@ bool RunStore::fail_run(int64_t id, const std::string& owner, const std::string&
 
 int RunStore::reset_failed(int64_t experiment_id) {
   std::lock_guard lock(mu_);
-  WriteTxn t(db_, path_);
-  Stmt up(db_, path_,
+  WriteTxn t(*db_);
+  Stmt up(*db_,
           "UPDATE runs SET status = 'planned', error = NULL, ended_at = NULL, owner = NULL "
           "WHERE experiment_id = ?1 AND status = 'failed'");
-  up.bind_int(1, experiment_id).run();
-  const int n = sqlite3_changes(db_);
+  const int n = static_cast<int>(up.bind_int(1, experiment_id).run());
   t.commit();
   return n;
 }
 
 void RunStore::set_forecast(int64_t id, const Json& forecast) {
   std::lock_guard lock(mu_);
-  WriteTxn t(db_, path_);
-  Stmt up(db_, path_, "UPDATE runs SET forecast = ?2 WHERE id = ?1");
-  up.bind_int(1, id).bind_json(2, forecast).run();
-  if (sqlite3_changes(db_) != 1)
-    throw InternalError(fmt::format("run store {}: no run with id {} for a forecast", path_.string(), id));
+  WriteTxn t(*db_);
+  Stmt up(*db_, "UPDATE runs SET forecast = ?2 WHERE id = ?1");
+  if (up.bind_int(1, id).bind_json(2, forecast).run() != 1)
+    throw InternalError(fmt::format("run store {}: no run with id {} for a forecast", location(), id));
   t.commit();
 }
 
 std::vector<CurvePoint> RunStore::curve(int64_t id) const {
   std::lock_guard lock(mu_);
-  Stmt s(db_, path_, "SELECT step, tokens, loss, val_loss, lr FROM curves WHERE run_id = ?1 ORDER BY step");
+  Stmt s(*db_, "SELECT step, tokens, loss, val_loss, lr FROM curves WHERE run_id = ?1 ORDER BY step");
   s.bind_int(1, id);
   std::vector<CurvePoint> out;
   while (s.step()) out.push_back({s.i64(0), s.i64(1), s.f64(2), s.f64(3), s.f64(4)});
@@ -558,8 +464,8 @@ std::vector<CurvePoint> RunStore::curve(int64_t id) const {
 void RunStore::save_fit(int64_t experiment_id, const std::string& kind, const Json& fit) {
   SL_ASSERT(!kind.empty());
   std::lock_guard lock(mu_);
-  WriteTxn t(db_, path_);
-  Stmt up(db_, path_,
+  WriteTxn t(*db_);
+  Stmt up(*db_,
           "INSERT INTO fits (experiment_id, kind, json, created_at) VALUES (?1, ?2, ?3, ?4) "
           "ON CONFLICT (experiment_id, kind) DO UPDATE SET json = excluded.json, created_at = excluded.created_at");
   up.bind_int(1, experiment_id).bind_text(2, kind).bind_text(3, fit.dump()).bind_text(4, iso_now()).run();
@@ -568,7 +474,7 @@ void RunStore::save_fit(int64_t experiment_id, const std::string& kind, const Js
 
 std::optional<Json> RunStore::fit(int64_t experiment_id, const std::string& kind) const {
   std::lock_guard lock(mu_);
-  Stmt s(db_, path_, "SELECT json FROM fits WHERE experiment_id = ?1 AND kind = ?2");
+  Stmt s(*db_, "SELECT json FROM fits WHERE experiment_id = ?1 AND kind = ?2");
   s.bind_int(1, experiment_id).bind_text(2, kind);
   if (!s.step()) return std::nullopt;
   return s.json(0, fmt::format("fit '{}' of experiment {}", kind, experiment_id));
@@ -576,7 +482,7 @@ std::optional<Json> RunStore::fit(int64_t experiment_id, const std::string& kind
 
 std::vector<std::string> RunStore::fit_kinds(int64_t experiment_id) const {
   std::lock_guard lock(mu_);
-  Stmt s(db_, path_, "SELECT kind FROM fits WHERE experiment_id = ?1 ORDER BY kind");
+  Stmt s(*db_, "SELECT kind FROM fits WHERE experiment_id = ?1 ORDER BY kind");
   s.bind_int(1, experiment_id);
   std::vector<std::string> out;
   while (s.step()) out.push_back(s.text(0));
@@ -586,10 +492,10 @@ std::vector<std::string> RunStore::fit_kinds(int64_t experiment_id) const {
 // ---- probe results ---------------------------------------------------------------------
 
 void RunStore::save_probe(int64_t experiment_id, const std::string& probe, const Json& result) {
-  SL_REQUIRE(!probe.empty(), "{}: a probe result needs a probe name", path_.string());
+  SL_REQUIRE(!probe.empty(), "{}: a probe result needs a probe name", location());
   std::lock_guard lock(mu_);
-  WriteTxn t(db_, path_);
-  Stmt up(db_, path_,
+  WriteTxn t(*db_);
+  Stmt up(*db_,
           "INSERT INTO probe_results (experiment_id, probe, result, saved_at) VALUES (?1, ?2, ?3, ?4) "
           "ON CONFLICT (experiment_id, probe) DO UPDATE SET result = excluded.result, saved_at = excluded.saved_at");
   up.bind_int(1, experiment_id).bind_text(2, probe).bind_text(3, result.dump()).bind_text(4, iso_now()).run();
@@ -598,7 +504,7 @@ void RunStore::save_probe(int64_t experiment_id, const std::string& probe, const
 
 std::optional<Json> RunStore::probe_result(int64_t experiment_id, const std::string& probe) const {
   std::lock_guard lock(mu_);
-  Stmt s(db_, path_, "SELECT result FROM probe_results WHERE experiment_id = ?1 AND probe = ?2");
+  Stmt s(*db_, "SELECT result FROM probe_results WHERE experiment_id = ?1 AND probe = ?2");
   s.bind_int(1, experiment_id).bind_text(2, probe);
   if (!s.step()) return std::nullopt;
   return s.json(0, fmt::format("probe result '{}' of experiment {}", probe, experiment_id));
@@ -606,7 +512,7 @@ std::optional<Json> RunStore::probe_result(int64_t experiment_id, const std::str
 
 std::vector<ProbeRecord> RunStore::probe_results() const {
   std::lock_guard lock(mu_);
-  Stmt s(db_, path_,
+  Stmt s(*db_,
          "SELECT e.name, p.probe, p.saved_at, p.result FROM probe_results p "
          "JOIN experiments e ON e.id = p.experiment_id ORDER BY e.id, p.probe");
   std::vector<ProbeRecord> out;

@@ -1,15 +1,18 @@
 // defines: scalelab::sweep::RunStatus, RunRow, RunRecord, CurvePoint, ExperimentRecord,
 //          ProbeRecord, StoreMode, RunStore
 //
-// The run store: one SQLite database (WAL journal) per sweep holding experiments, their
-// runs (config, status, owner, provenance, final metrics, forecast), per-step curves,
-// stored fits and the results of the scaling-hypothesis probes. Several sweep processes
-// may share one store: a run is trained only by the process that claimed it (try_claim,
-// an atomic UPDATE inside BEGIN IMMEDIATE), and a claim whose owner died (same host: the
-// pid is gone or reused by another process; other hosts: no heartbeat for kStaleSeconds)
-// may be taken over. Only the owner can end its claim (finish, fail, release).
+// The run store: experiments, their runs (config, status, owner, provenance, final
+// metrics, forecast), per-step curves, stored fits and the results of the scaling-
+// hypothesis probes, in a SQLite file (a path: the laptop's default) or a PostgreSQL
+// database (a URL postgresql://[user@]host[:port]/db: a cluster's shared store); see
+// store_database.h. Several processes, on any hosts that reach the store, may share it: a
+// run is trained only by the process that claimed it (try_claim: the run's row read under
+// a lock and updated in one transaction), and a claim whose owner died (same host: the pid
+// is gone or reused by another process; other hosts: no heartbeat for kStaleSeconds) may
+// be taken over. Only the owner can end its claim (finish, fail, release).
 //
 //   RunStore store("demo/store.sqlite");                  // creates or migrates
+//   RunStore shared("postgresql://lab@db.cluster/ladders");
 //   int64_t exp = store.upsert_experiment("demo", spec_text, spec_hash);
 //   store.add_runs(exp, rows);                            // new names inserted, others kept
 //   const std::string me = RunStore::this_owner();
@@ -20,14 +23,15 @@
 //   store.save_probe(exp, "icl", icl_json);               // replaces an earlier "icl"
 //   store.integrity_check();                              // "ok"
 //
-// Schema versions live in PRAGMA user_version; migrations run in order inside one
-// transaction when an older store is opened. A store written by a newer scalelab (a
-// higher version) is refused with an InputError naming the file, never modified. A
-// store path in a directory that cannot be written is an InputError too.
+// Schema versions are numbered; migrations run in order inside one transaction when an
+// older store is opened. A store written by a newer scalelab (a higher version) is refused
+// with an InputError naming the file or URL (never its password), never modified. A store
+// path in a directory that cannot be written, or a server that cannot be reached or
+// refuses the login, is an InputError too.
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -35,9 +39,9 @@
 
 #include "core/json.h"
 
-struct sqlite3;
-
 namespace scalelab::sweep {
+
+class StoreDatabase;
 
 enum class RunStatus { planned, running, done, failed };
 const char* to_string(RunStatus s);
@@ -105,17 +109,20 @@ class RunStore {
   static constexpr int kSchemaVersion = 2;  // 2: probe_results
   static constexpr double kStaleSeconds = 600;  // other hosts' claims expire after this
 
-  // read_write creates the file (and its directory) when missing and migrates an older
-  // schema; read_only requires an existing store. InputError naming the path when it is
-  // not a SQLite store, is from a newer schema, or cannot be created/written.
-  // (read_only in a directory this user cannot write reads an immutable snapshot.)
-  explicit RunStore(const std::filesystem::path& path, StoreMode mode = StoreMode::read_write);
+  // `location`: a file path or a postgresql:// URL. read_write creates the store (a file
+  // and its directory, or the tables in an empty database) when missing and migrates an
+  // older schema; read_only requires an existing store. InputError naming the location
+  // when it is not a scalelab store, is from a newer schema, or cannot be created,
+  // written or reached. (read_only in a directory this user cannot write reads an
+  // immutable snapshot of a SQLite file.)
+  explicit RunStore(const std::string& location, StoreMode mode = StoreMode::read_write);
   ~RunStore();
   RunStore(const RunStore&) = delete;
   RunStore& operator=(const RunStore&) = delete;
 
-  const std::filesystem::path& path() const { return path_; }
-  int schema_version() const;  // PRAGMA user_version
+  // The path, or the URL without its password: for messages, reports and provenance.
+  const std::string& location() const;
+  int schema_version() const;
 
   // ---- experiments -----------------------------------------------------------------
   // Returns the id of the experiment called `name`, creating it. An existing experiment
@@ -180,15 +187,14 @@ class RunStore {
   // Every stored probe result of every experiment, by experiment id, then probe name.
   std::vector<ProbeRecord> probe_results() const;
 
-  // PRAGMA integrity_check's answer: "ok" for a sound database.
+  // "ok" for a sound database (SQLite: PRAGMA integrity_check's answer).
   std::string integrity_check() const;
 
  private:
   bool owns(int64_t id, const std::string& owner) const;  // inside a transaction, with mu_ held
-  std::filesystem::path path_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<StoreDatabase> db_;
   // One connection may be shared by a process's worker threads: calls are serialised
-  // (SQLite transactions are per connection, so two threads must not interleave them).
+  // (transactions are per connection, so two threads must not interleave them).
   mutable std::mutex mu_;
 };
 

@@ -54,7 +54,7 @@ StoredPlan stored_plan(const RunStore& store, const ExperimentRecord& experiment
   p.plan.workers = workers;
   p.recorded.experiment_id = experiment.id;
   for (const RunRecord& rec : store.runs(experiment.id)) {
-    p.plan.runs.push_back(planned_run(rec, store.path().string()));
+    p.plan.runs.push_back(planned_run(rec, store.location()));
     p.plan.threads = std::max(p.plan.threads, p.plan.runs.back().threads);
     p.recorded.run_ids.push_back(rec.id);
   }

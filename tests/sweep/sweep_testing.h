@@ -1,16 +1,23 @@
 // defines: scalelab::sweep_testing::make_row, make_result, raw_exec, raw_query,
-//          file_bytes, StoreFixture, as_unprivileged, unprivileged_open (and brings in
+//          file_bytes, StoreKind, PostgresServer, postgres_server, ScratchStore,
+//          StoreFixture, StoreKinds, as_unprivileged, unprivileged_open (and brings in
 //          ScratchDir and input_error_message from tests/core/core_testing.h)
 //
 // Helpers shared by the sweep layer's tests: run rows and trainer results shaped like
-// the planner's and the trainer's, direct SQLite access to a store file (to damage it or
-// age it the way another process or version would), and opening a store as an
-// unprivileged user (root ignores file modes, and CI may run tests as root).
+// the planner's and the trainer's, direct SQL access to a store (to damage it or age it
+// the way another process or version would), stores of both kinds (a SQLite file, or a
+// fresh database on the test PostgreSQL server that ctest's fixture postgres_server
+// starts: scripts/test_servers/postgres), and opening a store as an unprivileged user
+// (root ignores file modes, and CI may run tests as root).
 //
 //   RunRow row = sweep_testing::make_row("n1k-d10k", 1000, 10000);
 //   sweep_testing::raw_exec(dir / "s.sqlite", "PRAGMA user_version = 99");
+//   ScratchStore where(StoreKind::postgres);    // a database of its own, dropped at the end
+//   RunStore store(where.location());
+//   where.exec("UPDATE runs SET heartbeat = 0");
 #pragma once
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <grp.h>
@@ -22,6 +29,7 @@
 #include <functional>
 #include <iterator>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "../core/core_testing.h"
@@ -90,11 +98,112 @@ inline std::string file_bytes(const std::filesystem::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+enum class StoreKind { sqlite, postgres };
+inline std::string to_string(StoreKind k) { return k == StoreKind::sqlite ? "sqlite" : "postgres"; }
+// For INSTANTIATE_TEST_SUITE_P: test names end in /sqlite and /postgres (ctest gives the
+// latter the label postgres and the server fixture; tests/CMakeLists.txt).
+inline const auto StoreKinds = ::testing::Values(StoreKind::sqlite, StoreKind::postgres);
+inline std::string store_kind_name(const ::testing::TestParamInfo<StoreKind>& info) { return to_string(info.param); }
+
+// The test PostgreSQL server, as scripts/test_servers/postgres wrote it down.
+struct PostgresServer {
+  std::string host, port, password;
+  std::filesystem::path dir;  // its state directory (server.log inside)
+  // A database's URL without the password (libpq finds it in PGPASSFILE, set here).
+  std::string url(const std::string& db) const { return "postgresql://scalelab@" + host + ":" + port + "/" + db; }
+};
+
+inline std::string read_trimmed(const std::filesystem::path& p) {
+  std::string s = file_bytes(p);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+// Throws (failing the test, never skipping it) when the server is not running.
+inline const PostgresServer& postgres_server() {
+  static const PostgresServer server = [] {
+    const std::filesystem::path dir = std::filesystem::path(SCALELAB_BINARY_DIR) / "test-servers" / "postgres";
+    if (!std::filesystem::exists(dir / "port"))
+      throw std::runtime_error("the test PostgreSQL server is not running (" + dir.string() +
+                               "/port is missing): ctest starts it (fixture postgres_server); by hand: "
+                               "scripts/test_servers/postgres start " + dir.string());
+    PostgresServer s{read_trimmed(dir / "host"), read_trimmed(dir / "port"), read_trimmed(dir / "password"), dir};
+    ::setenv("PGPASSFILE", (dir / "pgpass").c_str(), 1);  // for this process and the scalelab it starts
+    return s;
+  }();
+  return server;
+}
+
+// `sql` on a PostgreSQL database with plain libpq (no scalelab code in between); the first
+// column of the first row as text ("" when none). Throws on failure.
+inline std::string pg_query(const std::string& url, const std::string& sql) {
+  PGconn* c = PQconnectdb(url.c_str());
+  std::string err = PQstatus(c) == CONNECTION_OK ? "" : PQerrorMessage(c);
+  std::string out;
+  if (err.empty()) {
+    PGresult* r = PQexec(c, sql.c_str());
+    const ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) err = PQresultErrorMessage(r);
+    if (st == PGRES_TUPLES_OK && PQntuples(r) > 0) out = PQgetvalue(r, 0, 0);
+    PQclear(r);
+  }
+  PQfinish(c);
+  if (!err.empty()) throw std::runtime_error(sql + ": " + err);
+  return out;
+}
+
+// A store location of either kind that nothing else uses: a file in a scratch directory,
+// or a fresh database on the test server, dropped at the end.
+class ScratchStore {
+ public:
+  explicit ScratchStore(StoreKind kind) : kind_(kind) {
+    if (kind == StoreKind::sqlite) {
+      location_ = (dir_ / "runs.sqlite").string();
+      return;
+    }
+    static int serial = 0;
+    db_ = "t_" + std::to_string(::getpid()) + "_" + std::to_string(++serial);
+    const PostgresServer& s = postgres_server();
+    pg_query(s.url("postgres"), "CREATE DATABASE " + db_);
+    location_ = s.url(db_);
+  }
+  ~ScratchStore() {
+    if (kind_ == StoreKind::postgres) {
+      try {
+        pg_query(postgres_server().url("postgres"), "DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  ScratchStore(const ScratchStore&) = delete;
+  ScratchStore& operator=(const ScratchStore&) = delete;
+  StoreKind kind() const { return kind_; }
+  const std::string& location() const { return location_; }  // never holds a password
+  const ScratchDir& dir() const { return dir_; }              // for run directories and logs
+  // Runs `sql` on the store directly (SQLite with foreign keys on).
+  void exec(const std::string& sql) const {
+    if (kind_ == StoreKind::sqlite)
+      raw_exec(location_, "PRAGMA foreign_keys = ON; " + sql);
+    else
+      pg_query(location_, sql);
+  }
+  std::string query(const std::string& sql) const {
+    return kind_ == StoreKind::sqlite ? raw_query(location_, sql) : pg_query(location_, sql);
+  }
+
+ private:
+  StoreKind kind_;
+  ScratchDir dir_;
+  std::string db_;
+  std::string location_;
+};
+
 // A store with one experiment "exp" holding runs a, b, c.
 struct StoreFixture {
-  ScratchDir dir;
-  std::filesystem::path path = dir / "runs.sqlite";
-  sweep::RunStore store{path};
+  explicit StoreFixture(StoreKind kind = StoreKind::sqlite) : where(kind) {}
+  ScratchStore where;
+  const std::string& path = where.location();
+  sweep::RunStore store{where.location()};
   int64_t exp = store.upsert_experiment("exp", "[spec]\n", "spec-hash");
   std::vector<int64_t> ids = store.add_runs(exp, {make_row("a", 1e3, 1e5), make_row("b", 2e3, 2e5),
                                                   make_row("c", 4e3, 4e5, /*heldout=*/true)});

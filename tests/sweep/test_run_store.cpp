@@ -15,7 +15,8 @@
 #include <map>
 #include <set>
 
-#include "sweep/store_schema.h"
+#include "sweep/postgres_database.h"
+#include "sweep/sqlite_database.h"
 #include "sweep_testing.h"
 
 namespace scalelab::sweep {
@@ -29,12 +30,18 @@ using sweep_testing::raw_exec;
 using sweep_testing::raw_query;
 using sweep_testing::ScratchDir;
 using Fixture = sweep_testing::StoreFixture;
+using sweep_testing::ScratchStore;
+using sweep_testing::StoreKind;
+
+// The tests that hold for every store, run on SQLite and on PostgreSQL.
+class StoreTest : public ::testing::TestWithParam<StoreKind> {};
+INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, sweep_testing::StoreKinds, sweep_testing::store_kind_name);
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 
 TEST(StoreSchema, MigrationsAreNumberedInOrderUpToTheSchemaVersion) {
-  auto steps = store_migrations();
+  auto steps = sqlite_migrations();
   ASSERT_EQ(static_cast<int>(steps.size()), RunStore::kSchemaVersion);
   for (size_t i = 0; i < steps.size(); ++i) {
     EXPECT_EQ(steps[i].version, static_cast<int>(i) + 1);
@@ -197,8 +204,8 @@ TEST(RunStore, RefusesAReadOnlyStoreFile) {
   EXPECT_TRUE(contains(out.message, "read-only")) << out.message;
 }
 
-TEST(RunStore, AddRunsKeepsSameHashAndResetsAChangedOne) {
-  Fixture f;
+TEST_P(StoreTest, AddRunsKeepsSameHashAndResetsAChangedOne) {
+  Fixture f(GetParam());
   ASSERT_EQ(f.ids.size(), 3u);
   EXPECT_TRUE(f.store.try_claim(f.ids[0], RunStore::this_owner()));
   ASSERT_TRUE(f.store.finish_run(f.ids[0], RunStore::this_owner(), make_result(1000, 1500, 100000, 3.5), {{10, 1000, 4.0, 4.1, 1e-3}}));
@@ -239,8 +246,8 @@ TEST(RunStore, AddRunsKeepsSameHashAndResetsAChangedOne) {
   EXPECT_EQ(f.store.integrity_check(), "ok");
 }
 
-TEST(RunStore, ClaimReleaseFinishAndFailRoundTrip) {
-  Fixture f;
+TEST_P(StoreTest, ClaimReleaseFinishAndFailRoundTrip) {
+  Fixture f(GetParam());
   const std::string me = RunStore::this_owner();
   RunRecord r = f.store.run(f.ids[0]);
   EXPECT_EQ(r.experiment, "exp");
@@ -306,8 +313,8 @@ TEST(RunStore, ClaimReleaseFinishAndFailRoundTrip) {
   EXPECT_EQ(f.store.integrity_check(), "ok");
 }
 
-TEST(RunStore, ForecastsAndFitsRoundTrip) {
-  Fixture f;
+TEST_P(StoreTest, ForecastsAndFitsRoundTrip) {
+  Fixture f(GetParam());
   EXPECT_TRUE(f.store.run(f.ids[2]).forecast.is_null());
   Json fc = {{"predicted", 3.0123456789012345}, {"lo", 2.9}, {"hi", 3.1}, {"from_runs", {"a", "b"}}};
   f.store.set_forecast(f.ids[2], fc);
@@ -324,7 +331,7 @@ TEST(RunStore, ForecastsAndFitsRoundTrip) {
   EXPECT_EQ(f.store.fit_kinds(f.exp), (std::vector<std::string>{"approach1", "approach3"}));
   int64_t other = f.store.upsert_experiment("other", "", "");
   EXPECT_TRUE(f.store.fit_kinds(other).empty());
-  EXPECT_EQ(std::stoi(raw_query(f.path, "SELECT count(*) FROM fits")), 2);
+  EXPECT_EQ(std::stoi(f.where.query("SELECT count(*) FROM fits")), 2);
 }
 
 // A store written by a scalelab of schema version 1 (its SQL, as it shipped), with data in
@@ -332,8 +339,8 @@ TEST(RunStore, ForecastsAndFitsRoundTrip) {
 TEST(RunStore, MigratesAVersionOneStoreKeepingItsData) {
   ScratchDir dir;
   const auto path = dir / "v1.sqlite";
-  ASSERT_EQ(store_migrations()[0].version, 1);
-  raw_exec(path, std::string(store_migrations()[0].sql) +
+  ASSERT_EQ(sqlite_migrations()[0].version, 1);
+  raw_exec(path, std::string(sqlite_migrations()[0].sql) +
                      "INSERT INTO experiments VALUES (1, 'old', '[spec]', 'h1', '2026-01-01T00:00:00Z');"
                      "INSERT INTO runs (id, experiment_id, name, status, config, config_hash, plan, result) VALUES "
                      "(7, 1, 'a', 'done', '{\"n\":1}', 'c1', '{\"heldout\":false}', '{\"final_val_loss\":3.5}');"
@@ -369,8 +376,8 @@ TEST(RunStore, MigratesAVersionOneStoreKeepingItsData) {
   EXPECT_EQ(again.probe_results().size(), 1u);
 }
 
-TEST(RunStore, ProbeResultsRoundTripAndAreReplaced) {
-  Fixture f;
+TEST_P(StoreTest, ProbeResultsRoundTripAndAreReplaced) {
+  Fixture f(GetParam());
   EXPECT_FALSE(f.store.probe_result(f.exp, "emergence").has_value());
   Json result = {{"probe", "emergence"},
                  {"title", "Emergence and its metrics"},
@@ -386,7 +393,7 @@ TEST(RunStore, ProbeResultsRoundTripAndAreReplaced) {
   f.store.save_probe(f.exp, "emergence", {{"probe", "emergence"}, {"summary", {{"threshold_flops", 5e12}}}});
   EXPECT_EQ(f.store.probe_result(f.exp, "emergence").value()["summary"]["threshold_flops"], 5e12);
   EXPECT_FALSE(f.store.probe_result(f.exp, "emergence").value().contains("figures"));
-  EXPECT_EQ(raw_query(f.path, "SELECT count(*) FROM probe_results"), "1");
+  EXPECT_EQ(f.where.query("SELECT count(*) FROM probe_results"), "1");
   auto all = f.store.probe_results();
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].experiment, "exp");
@@ -397,15 +404,15 @@ TEST(RunStore, ProbeResultsRoundTripAndAreReplaced) {
   std::string msg = input_error_message([&] { f.store.save_probe(f.exp, "", Json::object()); });
   EXPECT_TRUE(contains(msg, "needs a probe name")) << msg;
   EXPECT_THROW(f.store.save_probe(f.exp + 1000, "icl", Json::object()), InternalError);  // no such experiment
-  EXPECT_EQ(raw_query(f.path, "SELECT count(*) FROM probe_results"), "1");
+  EXPECT_EQ(f.where.query("SELECT count(*) FROM probe_results"), "1");
 
-  raw_exec(f.path, "UPDATE probe_results SET result = '{not json'");
+  f.where.exec("UPDATE probe_results SET result = '{not json'");
   msg = input_error_message([&] { f.store.probe_results(); });
   EXPECT_TRUE(contains(msg, "the run store is damaged: probe result 'emergence' of experiment 'exp'")) << msg;
 }
 
-TEST(RunStore, ProbeResultsOfEveryExperimentByExperimentThenProbe) {
-  Fixture f;
+TEST_P(StoreTest, ProbeResultsOfEveryExperimentByExperimentThenProbe) {
+  Fixture f(GetParam());
   const int64_t second = f.store.upsert_experiment("probes", "", "h");
   const int64_t third = f.store.upsert_experiment("gone", "", "h");
   f.store.save_probe(second, "ngram", {{"n", 1}});
@@ -421,13 +428,13 @@ TEST(RunStore, ProbeResultsOfEveryExperimentByExperimentThenProbe) {
   EXPECT_EQ(f.store.probe_result(second, "ngram").value()["n"], 1);
   EXPECT_FALSE(f.store.probe_result(second, "icl").has_value());
   // Deleted with their experiment.
-  raw_exec(f.path, fmt::format("PRAGMA foreign_keys = ON; DELETE FROM experiments WHERE id = {}", third));
+  f.where.exec(fmt::format("DELETE FROM experiments WHERE id = {}", third));
   EXPECT_EQ(f.store.probe_results().size(), 4u);
   EXPECT_EQ(f.store.integrity_check(), "ok");
 }
 
-TEST(RunStore, CurvesKeepMissingValuesAsNaN) {
-  Fixture f;
+TEST_P(StoreTest, CurvesKeepMissingValuesAsNaN) {
+  Fixture f(GetParam());
   const double nan = std::nan("");
   std::vector<CurvePoint> curve = {{200, 25600, 4.125, nan, 2e-3},
                                    {0, 0, nan, 5.75, 0},
@@ -445,13 +452,13 @@ TEST(RunStore, CurvesKeepMissingValuesAsNaN) {
   EXPECT_EQ(got[1].lr, 1.0000000000000002e-3);  // bit-exact
   EXPECT_TRUE(std::isnan(got[2].val_loss));
   EXPECT_EQ(got[2].loss, 4.125);
-  EXPECT_EQ(raw_query(f.path, "SELECT count(*) FROM curves WHERE val_loss IS NULL"), "1");
+  EXPECT_EQ(f.where.query("SELECT count(*) FROM curves WHERE val_loss IS NULL"), "1");
   // A run that is done is not finished twice: the second call changes nothing.
   EXPECT_FALSE(f.store.finish_run(f.ids[0], RunStore::this_owner(), make_result(1000, 1500, 25600, 4.0),
                                   {{300, 38400, 3.9, 3.95, 1e-4}}));
   EXPECT_EQ(f.store.curve(f.ids[0]).size(), 3u);
   // A run trained again (its config changed, so it is planned anew) gets the new curve only.
-  raw_exec(f.path, "UPDATE runs SET status = 'planned' WHERE id = " + std::to_string(f.ids[0]));
+  f.where.exec("UPDATE runs SET status = 'planned' WHERE id = " + std::to_string(f.ids[0]));
   ASSERT_TRUE(f.store.try_claim(f.ids[0], RunStore::this_owner()));
   ASSERT_TRUE(f.store.finish_run(f.ids[0], RunStore::this_owner(), make_result(1000, 1500, 25600, 4.0),
                                  {{300, 38400, 3.9, 3.95, 1e-4}}));
@@ -461,8 +468,8 @@ TEST(RunStore, CurvesKeepMissingValuesAsNaN) {
   EXPECT_TRUE(f.store.curve(f.ids[1]).empty());
 }
 
-TEST(RunStore, FindRunByQualifiedNameBareNameOrId) {
-  Fixture f;
+TEST_P(StoreTest, FindRunByQualifiedNameBareNameOrId) {
+  Fixture f(GetParam());
   int64_t exp2 = f.store.upsert_experiment("exp2", "", "");
   auto ids2 = f.store.add_runs(exp2, {make_row("a", 1e3, 1e5), make_row("only2", 1e3, 1e5)});
   EXPECT_EQ(f.store.find_run("exp/a").id, f.ids[0]);
@@ -475,11 +482,11 @@ TEST(RunStore, FindRunByQualifiedNameBareNameOrId) {
   EXPECT_TRUE(contains(msg, "run 'a' is ambiguous")) << msg;
   EXPECT_TRUE(contains(msg, "exp, exp2")) << msg;
   msg = input_error_message([&] { f.store.find_run("exp/zzz"); });
-  EXPECT_EQ(msg, "run 'exp/zzz' is not in " + f.path.string());
+  EXPECT_EQ(msg, "run 'exp/zzz' is not in " + f.store.location());
   msg = input_error_message([&] { f.store.find_run("nosuch/a"); });
-  EXPECT_EQ(msg, "run 'nosuch/a' is not in " + f.path.string());
+  EXPECT_EQ(msg, "run 'nosuch/a' is not in " + f.store.location());
   msg = input_error_message([&] { f.store.find_run("999"); });
-  EXPECT_EQ(msg, "run '999' is not in " + f.path.string());
+  EXPECT_EQ(msg, "run '999' is not in " + f.store.location());
   EXPECT_THROW(f.store.run(999), InternalError);
   EXPECT_EQ(f.store.all_runs().size(), 5u);
 }

@@ -20,9 +20,13 @@ using sweep_testing::make_row;
 using sweep_testing::raw_exec;
 using sweep_testing::ScratchDir;
 using Fixture = sweep_testing::StoreFixture;
+using sweep_testing::StoreKind;
 
-TEST(RunStore, ClaimsOfDeadOwnersAreTakenOverAndLiveOnesAreNot) {
-  Fixture f;
+class ClaimTest : public ::testing::TestWithParam<StoreKind> {};
+INSTANTIATE_TEST_SUITE_P(Stores, ClaimTest, sweep_testing::StoreKinds, sweep_testing::store_kind_name);
+
+TEST_P(ClaimTest, ClaimsOfDeadOwnersAreTakenOverAndLiveOnesAreNot) {
+  Fixture f(GetParam());
   const std::string me = RunStore::this_owner();
   const std::string host = me.substr(0, me.find(':'));
 
@@ -38,20 +42,20 @@ TEST(RunStore, ClaimsOfDeadOwnersAreTakenOverAndLiveOnesAreNot) {
   EXPECT_EQ(r.owner, me);
   EXPECT_EQ(r.attempts, 2);
   // Same host, this live pid: kept, whatever the heartbeat says.
-  raw_exec(f.path, "UPDATE runs SET heartbeat = heartbeat - 100000 WHERE id = " + std::to_string(f.ids[0]));
+  f.where.exec("UPDATE runs SET heartbeat = heartbeat - 100000 WHERE id = " + std::to_string(f.ids[0]));
   EXPECT_FALSE(f.store.try_claim(f.ids[0], dead));
 
   // Another host: alive while its heartbeat is fresh, dead after kStaleSeconds of silence.
   const std::string remote = "elsewhere.invalid:1";
   ASSERT_TRUE(f.store.try_claim(f.ids[1], remote));
   EXPECT_FALSE(f.store.try_claim(f.ids[1], me));
-  raw_exec(f.path, fmt::format("UPDATE runs SET heartbeat = heartbeat - {} WHERE id = {}",
+  f.where.exec(fmt::format("UPDATE runs SET heartbeat = heartbeat - {} WHERE id = {}",
                                RunStore::kStaleSeconds - 30, f.ids[1]));
   f.store.heartbeat(f.ids[1], remote);  // a sign of life resets the clock
-  raw_exec(f.path, fmt::format("UPDATE runs SET heartbeat = heartbeat - {} WHERE id = {}",
+  f.where.exec(fmt::format("UPDATE runs SET heartbeat = heartbeat - {} WHERE id = {}",
                                RunStore::kStaleSeconds - 30, f.ids[1]));
   EXPECT_FALSE(f.store.try_claim(f.ids[1], me));
-  raw_exec(f.path, fmt::format("UPDATE runs SET heartbeat = heartbeat - 60 WHERE id = {}", f.ids[1]));
+  f.where.exec(fmt::format("UPDATE runs SET heartbeat = heartbeat - 60 WHERE id = {}", f.ids[1]));
   EXPECT_TRUE(f.store.try_claim(f.ids[1], me));
   EXPECT_EQ(f.store.run(f.ids[1]).owner, me);
   f.store.heartbeat(f.ids[1], remote);  // the old owner's heartbeat no longer counts
@@ -61,8 +65,8 @@ TEST(RunStore, ClaimsOfDeadOwnersAreTakenOverAndLiveOnesAreNot) {
 // A pid on this host that is alive but now belongs to another process (the recorded start
 // token differs) is a dead owner; an owner written without a token (older stores) is
 // judged by its pid alone.
-TEST(RunStore, ReusedPidsAreDeadOwners) {
-  Fixture f;
+TEST_P(ClaimTest, ReusedPidsAreDeadOwners) {
+  Fixture f(GetParam());
   const std::string me = RunStore::this_owner();
   const std::string host = me.substr(0, me.find(':'));
   const std::string pid = std::to_string(::getpid());
@@ -83,8 +87,8 @@ TEST(RunStore, ReusedPidsAreDeadOwners) {
 
 // Only the owner ends its claim: a worker that was taken over (it looked dead, e.g. cut
 // off from the store) cannot finish, fail or release the run its successor now trains.
-TEST(RunStore, OnlyTheOwnerEndsAClaim) {
-  Fixture f;
+TEST_P(ClaimTest, OnlyTheOwnerEndsAClaim) {
+  Fixture f(GetParam());
   const std::string me = RunStore::this_owner();
   const std::string remote = "elsewhere.invalid:7";
   ASSERT_TRUE(f.store.try_claim(f.ids[0], remote));
@@ -95,7 +99,7 @@ TEST(RunStore, OnlyTheOwnerEndsAClaim) {
   EXPECT_EQ(f.store.run(f.ids[0]).owner, remote);
 
   // The remote owner falls silent; this process takes the run over.
-  raw_exec(f.path, fmt::format("UPDATE runs SET heartbeat = heartbeat - {} WHERE id = {}",
+  f.where.exec(fmt::format("UPDATE runs SET heartbeat = heartbeat - {} WHERE id = {}",
                                RunStore::kStaleSeconds + 60, f.ids[0]));
   ASSERT_TRUE(f.store.try_claim(f.ids[0], me));
   EXPECT_FALSE(f.store.finish_run(f.ids[0], remote, make_result(1000, 1500, 100000, 9.9), {{1, 2, 3, 4, 5}}));
@@ -119,11 +123,12 @@ TEST(RunStore, OnlyTheOwnerEndsAClaim) {
 // Processes that open one fresh store at the same moment (two sweeps started together):
 // every one of them gets a sound store. One of them creates the schema while the others
 // look; none may see the tables without the schema version (a "foreign database").
-TEST(RunStore, ProcessesOpeningAFreshStoreTogetherAllSucceed) {
+TEST_P(ClaimTest, ProcessesOpeningAFreshStoreTogetherAllSucceed) {
   ScratchDir dir;
-  constexpr int kRounds = 30, kChildren = 4;
+  const int kRounds = GetParam() == StoreKind::sqlite ? 30 : 10, kChildren = 4;
   for (int round = 0; round < kRounds; ++round) {
-    const auto path = dir / fmt::format("fresh_{}.sqlite", round);
+    const sweep_testing::ScratchStore where(GetParam());
+    const std::string path = where.location();
     int go[2];
     ASSERT_EQ(::pipe(go), 0);
     std::vector<pid_t> kids;
@@ -157,9 +162,10 @@ TEST(RunStore, ProcessesOpeningAFreshStoreTogetherAllSucceed) {
 }
 
 // K processes race for every run of one store; each run must be won exactly once.
-TEST(RunStore, TwoProcessesNeverClaimTheSameRun) {
+TEST_P(ClaimTest, TwoProcessesNeverClaimTheSameRun) {
   ScratchDir dir;
-  const auto path = dir / "shared.sqlite";
+  const sweep_testing::ScratchStore where(GetParam());
+  const std::string path = where.location();
   constexpr int kRuns = 40, kChildren = 4;
   std::vector<int64_t> ids;
   {
@@ -167,7 +173,7 @@ TEST(RunStore, TwoProcessesNeverClaimTheSameRun) {
     std::vector<RunRow> rows;
     for (int i = 0; i < kRuns; ++i) rows.push_back(make_row(fmt::format("r{}", i), 1e3 * (i + 1), 1e5));
     ids = store.add_runs(store.upsert_experiment("race", "", ""), rows);
-  }  // closed: a SQLite connection must not cross fork()
+  }  // closed: a connection must not cross fork()
   int go[2];
   ASSERT_EQ(::pipe(go), 0);
   std::vector<pid_t> kids;

@@ -1,5 +1,8 @@
-// The run store's file (store_schema.h): the migrations, and opening a file with the
-// checks that keep a refused file untouched. Design of schema version 1:
+// The embedded SQLite run store (sqlite_database.h): the migrations, opening a file with
+// the checks that keep a refused file untouched, and statements over the C API. Every
+// write transaction is BEGIN IMMEDIATE: the write lock is taken up front, so a
+// read-then-write never fails on a stale snapshot, and the busy timeout applies to the
+// wait for it. Design of schema version 1 (postgres_database.cpp has the same tables):
 //   experiments  one row per experiment name; the spec's TOML text and its hash.
 //   runs         one row per planned run of an experiment, unique (experiment_id, name).
 //                JSON columns (config, plan, result, forecast) hold Json::dump() text;
@@ -12,7 +15,7 @@
 //   probe_results  one result per (experiment, probe), e.g. "emergence", "icl", "ngram",
 //                  "ensemble": the probe's JSON (figures, tables, summary) as Json::dump()
 //                  text and when it was saved (ISO 8601 UTC). Deleted with its experiment.
-#include "sweep/store_schema.h"
+#include "sweep/sqlite_database.h"
 
 #include <sqlite3.h>
 #include <unistd.h>
@@ -22,7 +25,9 @@
 #include <thread>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -32,6 +37,54 @@
 namespace scalelab::sweep {
 namespace fs = std::filesystem;
 namespace {
+
+// Every SQLite failure as an exception: problems with the file or the disk are the user's
+// to fix (InputError naming the path), anything else is a bug (InternalError). `what`
+// says what was being done; the text carries sqlite3_errmsg.
+[[noreturn]] void raise_sqlite_error(sqlite3* db, const fs::path& path, int rc, std::string_view what) {
+  const std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  const std::string p = path.string();
+  switch (rc & 0xff) {
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      throw InputError(fmt::format("{}: the run store cannot be written ({}: {})", p, what, msg));
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      throw InputError(fmt::format("{}: the run store stayed locked by another process for {} s ({}: {})", p,
+                                   kBusyTimeoutMs / 1000, what, msg));
+    case SQLITE_NOTADB:
+      throw InputError(fmt::format("{}: not a scalelab run store ({})", p, msg));
+    case SQLITE_CORRUPT:
+      throw InputError(fmt::format("{}: the run store is damaged ({}: {})", p, what, msg));
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_NOLFS:
+    case SQLITE_PROTOCOL:
+    case SQLITE_AUTH:
+      throw InputError(fmt::format("{}: run store I/O failed ({}: {})", p, what, msg));
+    default:
+      throw InternalError(fmt::format("run store {}: {} failed: {} (SQLite code {})", p, what, msg, rc));
+  }
+}
+
+void exec_sql(sqlite3* db, const fs::path& path, const char* sql, std::string_view what) {
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) raise_sqlite_error(db, path, rc, what);
+}
+
+// The first column of the first row of `sql` as an integer (0 when there is no row).
+int64_t query_int(sqlite3* db, const fs::path& path, const char* sql) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
+  if (rc != SQLITE_OK) raise_sqlite_error(db, path, rc, fmt::format("preparing \"{}\"", sql));
+  rc = sqlite3_step(st.get());
+  if (rc == SQLITE_ROW) return sqlite3_column_int64(st.get(), 0);
+  if (rc != SQLITE_DONE) raise_sqlite_error(db, path, rc, fmt::format("running \"{}\"", sql));
+  return 0;
+}
+
 
 constexpr std::string_view kV1 = R"sql(
 CREATE TABLE experiments (
@@ -151,7 +204,7 @@ void migrate(sqlite3* db, const fs::path& path) {
   try {
     const int now = static_cast<int>(query_int(db, path, "PRAGMA user_version"));
     if (now > RunStore::kSchemaVersion) throw InputError(newer_schema_message(path, now));
-    for (const StoreMigration& m : store_migrations()) {
+    for (const StoreMigration& m : sqlite_migrations()) {
       if (m.version <= now) continue;
       const std::string sql(m.sql);
       exec_sql(db, path, sql.c_str(), fmt::format("migrating to schema version {} ({})", m.version, m.description));
@@ -211,56 +264,10 @@ void check_and_prepare(sqlite3* db, const fs::path& path, bool read_write) {
   exec_sql(db, path, "PRAGMA foreign_keys=ON", "enabling foreign keys");
 }
 
-}  // namespace
-
-std::span<const StoreMigration> store_migrations() { return kMigrations; }
-
-[[noreturn]] void raise_sqlite_error(sqlite3* db, const fs::path& path, int rc, std::string_view what) {
-  const std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  const std::string p = path.string();
-  switch (rc & 0xff) {
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-      throw InputError(fmt::format("{}: the run store cannot be written ({}: {})", p, what, msg));
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      throw InputError(fmt::format("{}: the run store stayed locked by another process for {} s ({}: {})", p,
-                                   kBusyTimeoutMs / 1000, what, msg));
-    case SQLITE_NOTADB:
-      throw InputError(fmt::format("{}: not a scalelab run store ({})", p, msg));
-    case SQLITE_CORRUPT:
-      throw InputError(fmt::format("{}: the run store is damaged ({}: {})", p, what, msg));
-    case SQLITE_CANTOPEN:
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_NOLFS:
-    case SQLITE_PROTOCOL:
-    case SQLITE_AUTH:
-      throw InputError(fmt::format("{}: run store I/O failed ({}: {})", p, what, msg));
-    default:
-      throw InternalError(fmt::format("run store {}: {} failed: {} (SQLite code {})", p, what, msg, rc));
-  }
-}
-
-void exec_sql(sqlite3* db, const fs::path& path, const char* sql, std::string_view what) {
-  int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) raise_sqlite_error(db, path, rc, what);
-}
-
-int64_t query_int(sqlite3* db, const fs::path& path, const char* sql) {
-  sqlite3_stmt* raw = nullptr;
-  int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
-  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
-  if (rc != SQLITE_OK) raise_sqlite_error(db, path, rc, fmt::format("preparing \"{}\"", sql));
-  rc = sqlite3_step(st.get());
-  if (rc == SQLITE_ROW) return sqlite3_column_int64(st.get(), 0);
-  if (rc != SQLITE_DONE) raise_sqlite_error(db, path, rc, fmt::format("running \"{}\"", sql));
-  return 0;
-}
-
+// Opens (and creates or migrates) the file; the caller owns the connection.
 sqlite3* open_store_file(const fs::path& path, bool read_write) {
-  SL_ASSERT(static_cast<int>(store_migrations().size()) == RunStore::kSchemaVersion &&
-            store_migrations().back().version == RunStore::kSchemaVersion);
+  SL_ASSERT(static_cast<int>(sqlite_migrations().size()) == RunStore::kSchemaVersion &&
+            sqlite_migrations().back().version == RunStore::kSchemaVersion);
   const std::string p = path.string();
   SL_REQUIRE(!p.empty(), "run store: empty path");
   if (read_write) {
@@ -281,6 +288,96 @@ sqlite3* open_store_file(const fs::path& path, bool read_write) {
     throw;
   }
   return db;
+}
+
+
+// ---- statements and transactions -------------------------------------------------------
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+class SqliteStatement final : public SqlStatement {
+ public:
+  SqliteStatement(sqlite3* db, const fs::path& path, std::string_view sql) : db_(db), path_(path), sql_(sql) {
+    int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &st_, nullptr);
+    if (rc != SQLITE_OK) raise_sqlite_error(db, path, rc, fmt::format("preparing \"{}\"", sql));
+  }
+  ~SqliteStatement() override { sqlite3_finalize(st_); }
+
+  void bind_int(int i, int64_t v) override { check(sqlite3_bind_int64(st_, i, v)); }
+  void bind_real(int i, double v) override {
+    check(std::isnan(v) ? sqlite3_bind_null(st_, i) : sqlite3_bind_double(st_, i, v));
+  }
+  void bind_text(int i, std::string_view v) override {
+    check(sqlite3_bind_text64(st_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+  }
+  void bind_null(int i) override { check(sqlite3_bind_null(st_, i)); }
+  bool step() override {
+    int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    raise_sqlite_error(db_, path_, rc, fmt::format("running \"{}\"", sql_));
+  }
+  int64_t changes() override { return sqlite3_changes64(db_); }
+  void reset() override {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+  }
+  bool is_null(int c) const override { return sqlite3_column_type(st_, c) == SQLITE_NULL; }
+  int64_t i64(int c) const override { return sqlite3_column_int64(st_, c); }
+  double f64(int c) const override { return is_null(c) ? kNaN : sqlite3_column_double(st_, c); }
+  std::string text(int c) const override {
+    const unsigned char* t = sqlite3_column_text(st_, c);
+    return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(st_, c)))
+             : std::string();
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) raise_sqlite_error(db_, path_, rc, fmt::format("binding a parameter of \"{}\"", sql_));
+  }
+  sqlite3* db_;
+  const fs::path& path_;
+  std::string sql_;  // a copy: callers often pass a temporary
+  sqlite3_stmt* st_ = nullptr;
+};
+
+class SqliteDatabase final : public StoreDatabase {
+ public:
+  SqliteDatabase(const fs::path& path, bool read_write)
+      : StoreDatabase(path.string()), path_(path), db_(open_store_file(path, read_write)) {}
+  ~SqliteDatabase() override { sqlite3_close_v2(db_); }
+
+  std::unique_ptr<SqlStatement> prepare(std::string_view sql) override {
+    return std::make_unique<SqliteStatement>(db_, path_, sql);
+  }
+  void begin_write() override { exec_sql(db_, path_, "BEGIN IMMEDIATE", "starting a write transaction"); }
+  void commit() override { exec_sql(db_, path_, "COMMIT", "committing"); }
+  void rollback() noexcept override { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
+  void lock_store() override {}  // BEGIN IMMEDIATE holds the database's one write lock
+  std::string_view claim_lock() const override { return ""; }
+  std::string_view owner_lock() const override { return ""; }
+  int schema_version() override { return static_cast<int>(query_int(db_, path_, "PRAGMA user_version")); }
+  std::string integrity_check() override {
+    SqliteStatement s(db_, path_, "PRAGMA integrity_check");
+    std::string out;
+    while (s.step()) {
+      if (!out.empty()) out += '\n';
+      out += s.text(0);
+    }
+    return out;
+  }
+
+ private:
+  fs::path path_;
+  sqlite3* db_;
+};
+
+}  // namespace
+
+std::span<const StoreMigration> sqlite_migrations() { return kMigrations; }
+
+std::unique_ptr<StoreDatabase> open_sqlite_database(const fs::path& path, bool read_write) {
+  return std::make_unique<SqliteDatabase>(path, read_write);
 }
 
 }  // namespace scalelab::sweep
