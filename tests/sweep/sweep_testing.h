@@ -100,6 +100,7 @@ inline std::string file_bytes(const std::filesystem::path& path) {
 
 enum class StoreKind { sqlite, postgres };
 inline std::string to_string(StoreKind k) { return k == StoreKind::sqlite ? "sqlite" : "postgres"; }
+inline void PrintTo(StoreKind k, std::ostream* os) { *os << to_string(k); }  // gtest's names for the parameter
 // For INSTANTIATE_TEST_SUITE_P: test names end in /sqlite and /postgres (ctest gives the
 // latter the label postgres and the server fixture; tests/CMakeLists.txt).
 inline const auto StoreKinds = ::testing::Values(StoreKind::sqlite, StoreKind::postgres);
@@ -122,7 +123,7 @@ inline std::string read_trimmed(const std::filesystem::path& p) {
 // Throws (failing the test, never skipping it) when the server is not running.
 inline const PostgresServer& postgres_server() {
   static const PostgresServer server = [] {
-    const std::filesystem::path dir = std::filesystem::path(SCALELAB_BINARY_DIR) / "test-servers" / "postgres";
+    const std::filesystem::path dir = std::filesystem::path(SCALELAB_TEST_SERVERS_DIR) / "postgres";
     if (!std::filesystem::exists(dir / "port"))
       throw std::runtime_error("the test PostgreSQL server is not running (" + dir.string() +
                                "/port is missing): ctest starts it (fixture postgres_server); by hand: "

@@ -64,12 +64,16 @@ pid_t start_scalelab(std::vector<std::string> args, const fs::path& log) {
 }
 
 // Starts `scalelab sweep SPEC --store STORE ...` (2 workers on 2 threads: 1 thread per
-// ladder run), output to STORE's directory/sweep.log.
-pid_t start_sweep(const fs::path& spec, const fs::path& store, const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args = {"sweep", spec.string(), "--store", store.string(), "--workers", "2",
-                                   "--threads", "2", "--no-probe", "--bootstrap", "20"};
+// ladder run), run directories in WORKDIR/runs, output to WORKDIR/sweep.log.
+pid_t start_sweep(const fs::path& spec, const std::string& store, const fs::path& workdir,
+                  const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"sweep", spec.string(), "--store", store, "--runs-dir", (workdir / "runs").string(),
+                                   "--workers", "2", "--threads", "2", "--no-probe", "--bootstrap", "20"};
   args.insert(args.end(), extra.begin(), extra.end());
-  return start_scalelab(args, store.parent_path() / "sweep.log");
+  return start_scalelab(args, workdir / "sweep.log");
+}
+pid_t start_sweep(const fs::path& spec, const fs::path& store, const std::vector<std::string>& extra = {}) {
+  return start_sweep(spec, store.string(), store.parent_path(), extra);
 }
 
 int wait_exit(pid_t pid) {
@@ -78,7 +82,7 @@ int wait_exit(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-std::map<std::string, RunRecord> by_name(const fs::path& store) {
+std::map<std::string, RunRecord> by_name(const std::string& store) {
   RunStore s(store, sweep::StoreMode::read_only);
   std::map<std::string, RunRecord> out;
   for (RunRecord& r : s.all_runs()) out[r.name] = r;
@@ -87,7 +91,7 @@ std::map<std::string, RunRecord> by_name(const fs::path& store) {
 
 // Both stores hold the spec's 7 runs, all done, with the same losses, tokens, held-out
 // forecasts and fitted parameters (same thread count per run: bit for bit), and b is sound.
-void expect_same_results(const fs::path& store_a, const fs::path& store_b) {
+void expect_same_results(const std::string& store_a, const std::string& store_b) {
   const auto a = by_name(store_a), b = by_name(store_b);
   ASSERT_EQ(a.size(), 7u);  // 3 sizes x 2 budgets, and the held-out run
   ASSERT_EQ(a.size(), b.size());
@@ -155,29 +159,36 @@ TEST(Executor, SigkillMidSweepThenRerunMatchesUninterrupted) {
 // once, the first SIGKILLed while it trains a run; its run is taken over (on this host a
 // dead pid frees it at once) and resumed from its checkpoint, by the other worker or by a
 // third. The results equal one uninterrupted sweep's, and no other run trains twice.
-TEST(Executor, WorkersTrainARecordedPlanLikeOneSweep) {
+// The sweep tests that hold for every store, on SQLite and on PostgreSQL.
+class ExecutorStores : public ::testing::TestWithParam<sweep_testing::StoreKind> {};
+INSTANTIATE_TEST_SUITE_P(Stores, ExecutorStores, sweep_testing::StoreKinds, sweep_testing::store_kind_name);
+
+// The plan recorded in store b (either kind) and trained by workers, one SIGKILLed while
+// it trains (its run is taken over and resumed), ends as a sweep into SQLite store a does.
+TEST_P(ExecutorStores, WorkersTrainARecordedPlanLikeOneSweep) {
   ScratchDir dir;
+  const sweep_testing::ScratchStore where(GetParam());
   fs::create_directories(dir / "a");
-  fs::create_directories(dir / "b");
+  const fs::path b = where.dir().path();
   write_file_atomic(dir / "spec.toml", spec_text());
-  const fs::path store = dir / "b" / "store.sqlite";
+  const std::string store = where.location();
   ASSERT_EQ(wait_exit(start_sweep(dir / "spec.toml", dir / "a" / "store.sqlite")), 0)
       << read_file(dir / "a" / "sweep.log");
-  ASSERT_EQ(wait_exit(start_sweep(dir / "spec.toml", store, {"--no-train"})), 0) << read_file(dir / "b" / "sweep.log");
+  ASSERT_EQ(wait_exit(start_sweep(dir / "spec.toml", store, b, {"--no-train"})), 0) << read_file(b / "sweep.log");
   for (const auto& [name, r] : by_name(store)) {
     EXPECT_EQ(r.status, RunStatus::planned) << name;  // recorded, not trained
     EXPECT_EQ(r.attempts, 0) << name;
   }
 
   auto worker = [&](int k) {
-    return start_scalelab({"worker", "--store", store.string(), "--bootstrap", "20"},
-                          dir / "b" / ("worker" + std::to_string(k) + ".log"));
+    return start_scalelab({"worker", "--store", store, "--runs-dir", (b / "runs").string(), "--bootstrap", "20"},
+                          b / ("worker" + std::to_string(k) + ".log"));
   };
   auto logs = [&] {
     std::string all;
     for (int k : {1, 2, 3})
-      if (fs::exists(dir / "b" / ("worker" + std::to_string(k) + ".log")))
-        all += read_file(dir / "b" / ("worker" + std::to_string(k) + ".log"));
+      if (fs::exists(b / ("worker" + std::to_string(k) + ".log")))
+        all += read_file(b / ("worker" + std::to_string(k) + ".log"));
     return all;
   };
   const pid_t w1 = worker(1), w2 = worker(2);
@@ -198,9 +209,9 @@ TEST(Executor, WorkersTrainARecordedPlanLikeOneSweep) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // children die with their parent
   ASSERT_EQ(wait_exit(worker(3)), 0) << logs();
 
-  expect_same_results(dir / "a" / "store.sqlite", store);
+  expect_same_results((dir / "a" / "store.sqlite").string(), store);
   for (const auto& [name, r] : by_name(store)) {
-    const std::string log = read_file(dir / "b" / "runs" / "t" / name / "train.log");
+    const std::string log = read_file(b / "runs" / "t" / name / "train.log");
     size_t sessions = 0;
     for (size_t at = log.find("train: model"); at != std::string::npos; at = log.find("train: model", at + 1)) ++sessions;
     if (name == killed_run) {
@@ -279,14 +290,16 @@ TEST(Executor, CrashedAndDivergedRunsAreRecordedAndTheSweepGoesOn) {
   }
 }
 
-TEST(Executor, TwoSweepsOnOneStoreTrainEveryRunOnce) {
-  ScratchDir dir;
+// Two sweeps of one spec (two users of a lab's store) started together train every run once.
+TEST_P(ExecutorStores, TwoSweepsOnOneStoreTrainEveryRunOnce) {
+  const sweep_testing::ScratchStore where(GetParam());
+  const fs::path dir = where.dir().path();
   write_file_atomic(dir / "spec.toml", spec_text());
-  const pid_t p1 = start_sweep(dir / "spec.toml", dir / "store.sqlite");
-  const pid_t p2 = start_sweep(dir / "spec.toml", dir / "store.sqlite");
+  const pid_t p1 = start_sweep(dir / "spec.toml", where.location(), dir);
+  const pid_t p2 = start_sweep(dir / "spec.toml", where.location(), dir);
   EXPECT_EQ(wait_exit(p1), 0) << read_file(dir / "sweep.log");
   EXPECT_EQ(wait_exit(p2), 0) << read_file(dir / "sweep.log");
-  const auto runs = by_name(dir / "store.sqlite");
+  const auto runs = by_name(where.location());
   ASSERT_EQ(runs.size(), 7u);
   for (const auto& [name, r] : runs) {
     EXPECT_EQ(r.status, RunStatus::done) << name << ": " << r.error;
