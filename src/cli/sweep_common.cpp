@@ -178,9 +178,12 @@ sweep::SweepResult run_sweep_command(const sweep::ExperimentSpec& spec, const Sw
              "network file systems clusters use); use a PostgreSQL store: --store postgresql://USER@HOST[:PORT]/DB",
              o.store);
   SL_REQUIRE(o.slurm.cpus_per_run >= 1, "--slurm-cpus-per-run: expected a count >= 1, got {}", o.slurm.cpus_per_run);
-  // Slurm: each worker task trains one run at a time on its own CPUs.
+  SL_REQUIRE(o.workers >= 0, "--workers: expected a count >= 1, got {}", o.workers);
+  // Slurm: each worker task trains one run at a time on its own CPUs (--workers tasks;
+  // by default one per run).
+  const int tasks = std::max(1, o.workers);
   const auto [workers, threads] =
-      slurm ? WorkerSplit{1, o.slurm.cpus_per_run} : resolve_workers(o.workers, o.threads);
+      slurm ? WorkerSplit{tasks, tasks * o.slurm.cpus_per_run} : resolve_workers(o.workers, o.threads);
   // Plan before opening the store: opening creates it (and its directory), and a spec the
   // planner refuses (impossible budget, unknown run-config key) must leave nothing behind.
   // A bad store path is still refused before anything trains.
@@ -188,9 +191,12 @@ sweep::SweepResult run_sweep_command(const sweep::ExperimentSpec& spec, const Sw
   if (!o.device.empty()) sets.push_back("train.device=" + o.device);
   if (!o.precision.empty()) sets.push_back("train.precision=" + o.precision);
   const sweep::Plan plan =
-      sweep::make_plan(spec, {.workers = workers, .threads = threads, .probe = !o.no_probe, .sets = sets});
+      sweep::make_plan(spec, {.workers = workers,
+                              .threads = threads,
+                              .probe = !o.no_probe,
+                              .sets = sets,
+                              .heldout_threads = slurm ? o.slurm.cpus_per_run : 0});
   if (slurm) {
-    SL_REQUIRE(o.workers >= 0, "--workers: expected a count >= 1, got {}", o.workers);
     return run_slurm_sweep(spec, plan, o, o.workers > 0 ? o.workers : static_cast<int>(plan.runs.size()));
   }
   sweep::RunStore store(o.store);

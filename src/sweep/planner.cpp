@@ -201,7 +201,8 @@ Plan make_plan(const ExperimentSpec& spec, const PlanOptions& options) {
     r.flops_full = count_flops(r.config.model).per_token_full * static_cast<double>(r.tokens);
     r.epochs = static_cast<double>(r.tokens) / static_cast<double>(std::max<int64_t>(1, plan.corpus_train_tokens));
     r.tokens_to_train = r.tokens;
-    r.threads = heldout ? plan.threads : worker_threads;  // held-out runs train alone, after the rest
+    // Held-out runs train alone, after the rest (on every thread unless told otherwise).
+    r.threads = heldout ? (options.heldout_threads > 0 ? options.heldout_threads : plan.threads) : worker_threads;
     std::string name = fmt::format("{}n{}-d{}", heldout ? "heldout-" : (c.kind == "isoflop" ? "iso-" : ""),
                                    short_count(static_cast<double>(pc.nonembedding)),
                                    short_count(static_cast<double>(r.tokens)));

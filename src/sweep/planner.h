@@ -76,6 +76,9 @@ struct PlanOptions {
   // section.key=value assignments applied to every run after the spec's sections (e.g.
   // data.path=...); the planner's own keys (shape, length, lr, seed) still win.
   std::vector<std::string> sets;
+  // Threads of a held-out run; 0: every thread (locally they train alone, after the rest).
+  // A Slurm worker task has only its own CPUs, the same for every run.
+  int heldout_threads = 0;
 };
 
 // Loads the corpus (for its size) and, with probe, times each distinct shape.

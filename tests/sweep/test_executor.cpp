@@ -18,6 +18,7 @@
 #include "sweep/executor.h"
 #include "sweep/planner.h"
 #include "sweep/run_store.h"
+#include "executor_testing.h"
 #include "sweep_testing.h"
 
 namespace scalelab {
@@ -29,89 +30,7 @@ using sweep::RunStatus;
 using sweep::RunStore;
 using sweep_testing::ScratchDir;
 
-std::string binary() { return std::string(SCALELAB_BINARY_DIR) + "/scalelab"; }
-
-// Three sizes x two budgets with WSD reuse (so branches, forks and resumes all happen),
-// checkpoints every 8 steps, and a held-out run: a few seconds on two threads.
-std::string spec_text(const std::string& lr_section = "rule = \"mup\"\nlr = 4e-3\nbase_width = 32\n") {
-  return "[experiment]\nname = \"t\"\n"
-         "[data]\npath = \"" + std::string(SCALELAB_SOURCE_DIR) + "/tests/data/corpus/train_sample.txt\"\n"
-         "val_max_tokens = 2048\n"
-         "[model]\nseq_len = 32\n"
-         "[train]\nbatch_size = 8\nwarmup_steps = 4\neval_every = 16\nlog_every = 4\ncheckpoint_every = 8\n"
-         "[sizes]\nshapes = [[1, 16, 1], [1, 32, 2], [2, 32, 2]]\n"
-         "[budgets]\ntokens = [16384, 65536]\n"
-         "[lr]\n" + lr_section +
-         "[wsd]\nreuse = true\n"
-         "[[heldout]]\nshape = [2, 48, 3]\ntokens = 32768\n";
-}
-
-// Starts `scalelab ARGS...`, output appended to LOG.
-pid_t start_scalelab(std::vector<std::string> args, const fs::path& log) {
-  args.insert(args.begin(), binary());
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-// Starts `scalelab sweep SPEC --store STORE ...` (2 workers on 2 threads: 1 thread per
-// ladder run), run directories in WORKDIR/runs, output to WORKDIR/sweep.log.
-pid_t start_sweep(const fs::path& spec, const std::string& store, const fs::path& workdir,
-                  const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> args = {"sweep", spec.string(), "--store", store, "--runs-dir", (workdir / "runs").string(),
-                                   "--workers", "2", "--threads", "2", "--no-probe", "--bootstrap", "20"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return start_scalelab(args, workdir / "sweep.log");
-}
-pid_t start_sweep(const fs::path& spec, const fs::path& store, const std::vector<std::string>& extra = {}) {
-  return start_sweep(spec, store.string(), store.parent_path(), extra);
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::map<std::string, RunRecord> by_name(const std::string& store) {
-  RunStore s(store, sweep::StoreMode::read_only);
-  std::map<std::string, RunRecord> out;
-  for (RunRecord& r : s.all_runs()) out[r.name] = r;
-  return out;
-}
-
-// Both stores hold the spec's 7 runs, all done, with the same losses, tokens, held-out
-// forecasts and fitted parameters (same thread count per run: bit for bit), and b is sound.
-void expect_same_results(const std::string& store_a, const std::string& store_b) {
-  const auto a = by_name(store_a), b = by_name(store_b);
-  ASSERT_EQ(a.size(), 7u);  // 3 sizes x 2 budgets, and the held-out run
-  ASSERT_EQ(a.size(), b.size());
-  for (const auto& [name, ra] : a) {
-    const RunRecord& rb = b.at(name);
-    ASSERT_EQ(ra.status, RunStatus::done) << name;
-    ASSERT_EQ(rb.status, RunStatus::done) << name << ": " << rb.error;
-    EXPECT_EQ(ra.result["final_val_loss"], rb.result["final_val_loss"]) << name;
-    EXPECT_EQ(ra.result["final_train_loss"], rb.result["final_train_loss"]) << name;
-    EXPECT_EQ(ra.result["tokens_trained"], rb.result["tokens_trained"]) << name;
-    if (ra.plan.value("heldout", false)) {
-      EXPECT_EQ(ra.forecast["predicted"], rb.forecast["predicted"]) << name;
-    }
-  }
-  RunStore sb(store_b, sweep::StoreMode::read_only);
-  EXPECT_EQ(sb.integrity_check(), "ok");
-  RunStore sa(store_a, sweep::StoreMode::read_only);
-  const int64_t ea = sa.experiment("t").id, eb = sb.experiment("t").id;
-  EXPECT_EQ(sa.fit(ea, "approach3")->at("params"), sb.fit(eb, "approach3")->at("params"));
-}
+using namespace executor_testing;
 
 TEST(Executor, SigkillMidSweepThenRerunMatchesUninterrupted) {
   ScratchDir dir;
@@ -155,16 +74,15 @@ TEST(Executor, SigkillMidSweepThenRerunMatchesUninterrupted) {
   expect_same_results(dir / "a" / "store.sqlite", dir / "b" / "store.sqlite");
 }
 
-// A plan recorded by `sweep --no-train`, trained by `scalelab worker` processes: two at
-// once, the first SIGKILLed while it trains a run; its run is taken over (on this host a
-// dead pid frees it at once) and resumed from its checkpoint, by the other worker or by a
-// third. The results equal one uninterrupted sweep's, and no other run trains twice.
 // The sweep tests that hold for every store, on SQLite and on PostgreSQL.
 class ExecutorStores : public ::testing::TestWithParam<sweep_testing::StoreKind> {};
 INSTANTIATE_TEST_SUITE_P(Stores, ExecutorStores, sweep_testing::StoreKinds, sweep_testing::store_kind_name);
 
-// The plan recorded in store b (either kind) and trained by workers, one SIGKILLed while
-// it trains (its run is taken over and resumed), ends as a sweep into SQLite store a does.
+// A plan recorded by `sweep --no-train` in store b (either kind), trained by `scalelab
+// worker` processes: two at once, the first SIGKILLed while it trains a run; its run is
+// taken over (on this host a dead pid frees it at once) and resumed from its checkpoint,
+// by the other worker or by a third. The results equal one uninterrupted sweep's into
+// SQLite store a, and no other run trains twice.
 TEST_P(ExecutorStores, WorkersTrainARecordedPlanLikeOneSweep) {
   ScratchDir dir;
   const sweep_testing::ScratchStore where(GetParam());
@@ -212,8 +130,7 @@ TEST_P(ExecutorStores, WorkersTrainARecordedPlanLikeOneSweep) {
   expect_same_results((dir / "a" / "store.sqlite").string(), store);
   for (const auto& [name, r] : by_name(store)) {
     const std::string log = read_file(b / "runs" / "t" / name / "train.log");
-    size_t sessions = 0;
-    for (size_t at = log.find("train: model"); at != std::string::npos; at = log.find("train: model", at + 1)) ++sessions;
+    const size_t sessions = train_sessions(log);
     if (name == killed_run) {
       EXPECT_EQ(r.attempts, 2) << name;  // taken over once
     } else {
@@ -304,10 +221,8 @@ TEST_P(ExecutorStores, TwoSweepsOnOneStoreTrainEveryRunOnce) {
   for (const auto& [name, r] : runs) {
     EXPECT_EQ(r.status, RunStatus::done) << name << ": " << r.error;
     EXPECT_EQ(r.attempts, 1) << name;
-    // The trainer logs one "train: model" line per session: one session per run.
     const std::string log = read_file(dir / "runs" / "t" / name / "train.log");
-    size_t sessions = 0;
-    for (size_t at = log.find("train: model"); at != std::string::npos; at = log.find("train: model", at + 1)) ++sessions;
+    const size_t sessions = train_sessions(log);
     EXPECT_EQ(sessions, 1u) << name;
   }
 }
