@@ -1,4 +1,4 @@
-// defines: scalelab::executor_testing::binary, spec_text, start_scalelab, start_sweep,
+// defines: scalelab::executor_testing::binary, spec_text, long_runs_spec, start_scalelab, start_sweep,
 //          wait_exit, by_name, expect_same_results, train_sessions
 //
 // Helpers for the tests that run sweeps through the scalelab binary (test_executor.cpp,
@@ -48,6 +48,19 @@ inline std::string spec_text(const std::string& lr_section = "rule = \"mup\"\nlr
          "[lr]\n" + lr_section +
          "[wsd]\nreuse = true\n"
          "[[heldout]]\nshape = [2, 48, 3]\ntokens = 32768\n";
+}
+
+// Two runs of 1M tokens (a few seconds each on one thread), the long one first in the launch
+// order, checkpoints every 64 steps.
+inline std::string long_runs_spec() {
+  return "[experiment]\nname = \"t\"\n"
+         "[data]\npath = \"" + std::string(SCALELAB_SOURCE_DIR) + "/tests/data/corpus/train_sample.txt\"\n"
+         "val_max_tokens = 2048\n"
+         "[model]\nseq_len = 32\n"
+         "[train]\nbatch_size = 8\nwarmup_steps = 4\neval_every = 512\nlog_every = 64\ncheckpoint_every = 64\n"
+         "[sizes]\nshapes = [[1, 16, 1], [2, 32, 2]]\n"
+         "[budgets]\ntokens = [1048576]\n"
+         "[lr]\nrule = \"fixed\"\nlr = 3e-3\n";
 }
 
 // Starts `scalelab ARGS...`, output appended to LOG.

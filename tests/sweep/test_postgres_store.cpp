@@ -4,8 +4,14 @@
 // by concatenation (quotes, semicolons, non-ASCII) round-tripping on both stores.
 #include <gtest/gtest.h>
 
-#include <string>
+#include <signal.h>
 
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "core/atomic_file.h"
+#include "executor_testing.h"
 #include "sweep/postgres_database.h"
 #include "sweep/run_store.h"
 #include "sweep/store_url.h"
@@ -20,6 +26,7 @@ using sweep_testing::make_row;
 using sweep_testing::postgres_server;
 using sweep_testing::ScratchStore;
 using sweep_testing::StoreKind;
+namespace fs = std::filesystem;
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
@@ -127,6 +134,84 @@ TEST(PostgresStore, ConnectionFailuresAreOneLineErrorsWithoutThePassword) {
   EXPECT_FALSE(contains(store.find_run("e/a").host, server.password));
   msg = input_error_message([&] { (void)store.find_run("e/zzz"); });
   EXPECT_EQ(msg, "run 'e/zzz' is not in " + where.location());
+}
+
+// The same through the CLI: exit 2, one line naming the URL without its password; a
+// database of another schema version likewise.
+TEST(PostgresStore, CliErrorsAreOneLineWithExitTwo) {
+  using executor_testing::start_scalelab;
+  using executor_testing::wait_exit;
+  const auto& server = postgres_server();
+  const ScratchStore where(StoreKind::postgres);
+  const std::string db = where.location().substr(where.location().rfind('/') + 1);
+  auto error_of = [&](const std::string& store) {
+    const fs::path log = where.dir() / "out.log";
+    fs::remove(log);
+    EXPECT_EQ(wait_exit(start_scalelab({"runs", "--store", store}, log)), 2) << read_file(log);
+    return read_file(log);
+  };
+  std::string out = error_of("postgresql://scalelab:Sup3rSecret@127.0.0.1:1/" + db);
+  EXPECT_TRUE(out.starts_with("error: postgresql://scalelab@127.0.0.1:1/" + db + ": cannot connect")) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  EXPECT_FALSE(contains(out, "Sup3rSecret")) << out;
+  out = error_of("postgresql://scalelab:Sup3rSecret@" + server.host + ":" + server.port + "/" + db);
+  EXPECT_TRUE(contains(out, "password authentication failed")) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  EXPECT_FALSE(contains(out, "Sup3rSecret")) << out;
+  { RunStore s(where.location()); }
+  where.exec("UPDATE scalelab_schema SET version = 7");
+  out = error_of(where.location());
+  EXPECT_EQ(out, "error: " + where.location() + ": store schema version 7 is newer than this scalelab supports (" +
+                     std::to_string(RunStore::kSchemaVersion) + "); use a newer scalelab\n");
+}
+
+// A worker SIGKILLed while it trains, as if on another node (its owner's host rewritten):
+// its run stays claimed while the heartbeat is fresh and becomes claimable once the
+// heartbeat is kStaleSeconds old; the next worker resumes it from its checkpoint.
+TEST(PostgresStore, AKilledWorkersRunIsClaimableOnceItsHeartbeatExpires) {
+  using namespace executor_testing;
+  const ScratchStore where(StoreKind::postgres);
+  const fs::path dir = where.dir().path();
+  write_file_atomic(dir / "spec.toml", long_runs_spec());  // runs of seconds: killed mid-run
+  ASSERT_EQ(wait_exit(start_sweep(dir / "spec.toml", where.location(), dir, {"--no-train"})), 0)
+      << read_file(dir / "sweep.log");
+  const std::vector<std::string> worker = {"worker", "--store", where.location(), "--runs-dir",
+                                           (dir / "runs").string(), "--bootstrap", "20", "--workers", "2"};
+  const pid_t w = start_scalelab(worker, dir / "worker1.log");
+  std::string killed;
+  for (int i = 0; i < 1000 && killed.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (const auto& [name, r] : by_name(where.location()))
+      if (r.status == RunStatus::running && fs::exists(dir / "runs" / "t" / name / "checkpoint.bin")) killed = name;
+  }
+  ASSERT_FALSE(killed.empty()) << read_file(dir / "worker1.log");
+  ::kill(w, SIGKILL);
+  EXPECT_EQ(wait_exit(w), 128 + SIGKILL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // its trainer dies with it
+  RunStore store(where.location());
+  const RunRecord before = store.find_run("t/" + killed);
+  ASSERT_EQ(before.status, RunStatus::running);
+  where.exec(fmt::format("UPDATE runs SET owner = 'node7.cluster' || substr(owner, strpos(owner, ':')) WHERE id = {}",
+                         before.id));
+  const std::string me = RunStore::this_owner();
+  EXPECT_FALSE(store.try_claim(before.id, me));  // silent for less than kStaleSeconds: alive
+  where.exec(fmt::format("UPDATE runs SET heartbeat = heartbeat - {} WHERE id = {}", RunStore::kStaleSeconds + 1,
+                         before.id));
+  ASSERT_TRUE(store.try_claim(before.id, me));  // expired: taken over
+  ASSERT_TRUE(store.release(before.id, me));    // handed on to the next worker
+
+  ASSERT_EQ(wait_exit(start_scalelab(worker, dir / "worker2.log")), 0) << read_file(dir / "worker2.log");
+  for (const auto& [name, r] : by_name(where.location())) {
+    ASSERT_EQ(r.status, RunStatus::done) << name << ": " << r.error;
+    // The killed worker's runs resume: this one after the test's claim, any other at once
+    // (its owner's pid is gone on this host).
+    if (name == killed) {
+      EXPECT_EQ(r.attempts, 3) << name;  // the killed worker, this test, the second worker
+      EXPECT_TRUE(contains(read_file(dir / "runs" / "t" / name / "train.log"), "train: resuming from"));
+    } else {
+      EXPECT_LE(r.attempts, 2) << name;  // never trained twice to the end: at most the kill and one resume
+    }
+  }
 }
 
 // Names and texts that would break SQL built by concatenation round-trip on both stores.

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <map>
 #include <regex>
 #include <thread>
 
@@ -100,41 +101,64 @@ TEST(SlurmSweep, EndsWithTheSameRunsLossesAndFitAsALocalSqliteSweep) {
 // Two runs, the long one first (the launch order): scancel of the only worker task while it
 // trains, then the same command again. The cancelled run resumes from its checkpoint and
 // ends with the loss of an uninterrupted run; nothing is trained twice, nothing is lost.
+// The spec swept locally into SQLite, one run at a time on one thread: the uninterrupted runs.
+std::map<std::string, sweep::RunRecord> local_reference(const fs::path& dir) {
+  fs::create_directories(dir / "local");
+  EXPECT_EQ(wait_exit(start_sweep(dir / "spec.toml", (dir / "local" / "store.sqlite").string(), dir / "local",
+                                  {"--workers", "1", "--threads", "1"})),
+            0)
+      << read_file(dir / "local" / "sweep.log");
+  return by_name((dir / "local" / "store.sqlite").string());
+}
+
+// Submits the one-task sweep and waits until a run trains under it with a checkpoint
+// written; returns the job id and that run's name.
+std::pair<std::string, std::string> submit_and_wait_for_a_checkpoint(const fs::path& dir, const std::string& store) {
+  const std::vector<std::string> args = slurm_sweep_args(dir / "spec.toml", store, dir, {"--workers", "1"});
+  EXPECT_EQ(wait_exit(start_scalelab(args, dir / "first.log")), 0) << read_file(dir / "first.log");
+  const std::string job = submitted_job(read_file(dir / "first.log"));
+  for (int i = 0; i < 3000 && !job.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (const auto& [name, r] : by_name(store))
+      if (r.status == sweep::RunStatus::running && fs::exists(dir / "runs" / "t" / name / "checkpoint.bin"))
+        return {job, name};
+  }
+  ADD_FAILURE() << "no run started under Slurm job '" << job << "'\n" << read_file(dir / "first.log");
+  return {job, ""};
+}
+
+// Every run done with the reference's loss; `resumed` trained in two sessions, the
+// second from its checkpoint, the others in one.
+void expect_resumed_like_the_reference(const fs::path& dir, const std::string& store,
+                                       const std::map<std::string, sweep::RunRecord>& reference,
+                                       const std::string& resumed) {
+  const auto runs = by_name(store);
+  ASSERT_EQ(runs.size(), reference.size());
+  for (const auto& [name, r] : runs) {
+    ASSERT_EQ(r.status, sweep::RunStatus::done) << name << ": " << r.error;
+    EXPECT_EQ(r.result["final_val_loss"], reference.at(name).result["final_val_loss"]) << name;
+    EXPECT_EQ(r.result["tokens_trained"], reference.at(name).result["tokens_trained"]) << name;
+    const std::string train_log = read_file(dir / "runs" / "t" / name / "train.log");
+    if (name == resumed) {
+      EXPECT_EQ(r.attempts, 2) << name;
+      EXPECT_EQ(train_sessions(train_log), 2u) << train_log;
+      EXPECT_TRUE(contains(train_log, "train: resuming from")) << train_log;
+    } else {
+      EXPECT_EQ(r.attempts, 1) << name;
+      EXPECT_EQ(train_sessions(train_log), 1u) << train_log;
+    }
+  }
+}
+
 TEST(SlurmSweep, ScancelMidRunThenASecondSubmissionResumesFromTheCheckpoint) {
   use_test_cluster();
   ScratchDir dir;
   const ScratchStore pg(StoreKind::postgres);
-  write_file_atomic(dir / "spec.toml",
-                    "[experiment]\nname = \"t\"\n"
-                    "[data]\npath = \"" + std::string(SCALELAB_SOURCE_DIR) + "/tests/data/corpus/train_sample.txt\"\n"
-                    "val_max_tokens = 2048\n"
-                    "[model]\nseq_len = 32\n"
-                    "[train]\nbatch_size = 8\nwarmup_steps = 4\neval_every = 512\nlog_every = 64\n"
-                    "checkpoint_every = 64\n"
-                    "[sizes]\nshapes = [[1, 16, 1], [2, 32, 2]]\n"
-                    "[budgets]\ntokens = [1048576]\n"
-                    "[lr]\nrule = \"fixed\"\nlr = 3e-3\n");
-  fs::create_directories(dir / "local");
-  ASSERT_EQ(wait_exit(start_sweep(dir / "spec.toml", (dir / "local" / "store.sqlite").string(), dir / "local",
-                                  {"--workers", "1", "--threads", "1"})),
-            0)
-      << read_file(dir / "local" / "sweep.log");
-  const auto reference = by_name((dir / "local" / "store.sqlite").string());
+  write_file_atomic(dir / "spec.toml", long_runs_spec());
+  const auto reference = local_reference(dir.path());
   ASSERT_EQ(reference.size(), 2u);
-
-  const std::vector<std::string> args = slurm_sweep_args(dir / "spec.toml", pg.location(), dir.path(), {"--workers", "1"});
-  ASSERT_EQ(wait_exit(start_scalelab(args, dir / "first.log")), 0) << read_file(dir / "first.log");
-  const std::string job = submitted_job(read_file(dir / "first.log"));
-  ASSERT_FALSE(job.empty()) << read_file(dir / "first.log");
-  // Wait until the long run is running and has written a checkpoint.
-  std::string victim;
-  for (int i = 0; i < 3000 && victim.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    for (const auto& [name, r] : by_name(pg.location()))
-      if (r.status == sweep::RunStatus::running && fs::exists(dir / "runs" / "t" / name / "checkpoint.bin"))
-        victim = name;
-  }
-  ASSERT_FALSE(victim.empty()) << "no run started under Slurm job " << job;
+  const auto [job, victim] = submit_and_wait_for_a_checkpoint(dir.path(), pg.location());
+  ASSERT_FALSE(victim.empty());
   const sweep::CommandOutput cancel = sweep::run_command({"scancel", job});
   ASSERT_EQ(cancel.exit.code, 0) << cancel.output;
   for (int i = 0; i < 300 && job_active(job); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -150,20 +174,38 @@ TEST(SlurmSweep, ScancelMidRunThenASecondSubmissionResumesFromTheCheckpoint) {
                 dir / "second.log")),
             0)
       << read_file(dir / "second.log");
-  for (const auto& [name, r] : by_name(pg.location())) {
-    ASSERT_EQ(r.status, sweep::RunStatus::done) << name << ": " << r.error;
-    EXPECT_EQ(r.result["final_val_loss"], reference.at(name).result["final_val_loss"]) << name;
-    EXPECT_EQ(r.result["tokens_trained"], reference.at(name).result["tokens_trained"]) << name;
-    const std::string train_log = read_file(dir / "runs" / "t" / name / "train.log");
-    if (name == victim) {
-      EXPECT_EQ(r.attempts, 2) << name;
-      EXPECT_EQ(train_sessions(train_log), 2u) << train_log;
-      EXPECT_TRUE(contains(train_log, "train: resuming from")) << train_log;
-    } else {
-      EXPECT_EQ(r.attempts, 1) << name;
-      EXPECT_EQ(train_sessions(train_log), 1u) << train_log;
-    }
-  }
+  expect_resumed_like_the_reference(dir.path(), pg.location(), reference, victim);
+}
+
+// The time-limit warning (what --signal=B:USR1@120 sends; here by scancel --signal): the
+// worker checkpoints, hands its run back and requeues its own task, which Slurm starts
+// again (after its requeue delay, cut short here) to resume the run and finish the sweep.
+TEST(SlurmSweep, TimeLimitWarningCheckpointsRequeuesTheTaskAndItResumes) {
+  use_test_cluster();
+  ScratchDir dir;
+  const ScratchStore pg(StoreKind::postgres);
+  write_file_atomic(dir / "spec.toml", long_runs_spec());
+  const auto reference = local_reference(dir.path());
+  const auto [job, victim] = submit_and_wait_for_a_checkpoint(dir.path(), pg.location());
+  ASSERT_FALSE(victim.empty());
+  const std::string task = job + "_0";
+  const sweep::CommandOutput warn = sweep::run_command({"scancel", "--signal=USR1", "--batch", task});
+  ASSERT_EQ(warn.exit.code, 0) << warn.output;
+  const fs::path task_log = dir / "runs" / "slurm" / (task + ".log");
+  for (int i = 0; i < 300 && !contains(read_file(task_log), "worker: requeued Slurm task " + task); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(contains(read_file(task_log), "worker: requeued Slurm task " + task)) << read_file(task_log);
+  // Slurm holds a requeued job back for about two minutes: once it is pending again, make
+  // it eligible now.
+  auto state = [&] { return sweep::run_command({"squeue", "--noheader", "--jobs", task, "--format", "%T"}).output; };
+  for (int i = 0; i < 300 && !contains(state(), "PENDING"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(contains(state(), "PENDING")) << state();
+  const sweep::CommandOutput now = sweep::run_command({"scontrol", "update", "JobId=" + task, "EligibleTime=now"});
+  ASSERT_EQ(now.exit.code, 0) << now.output;
+  for (int i = 0; i < 600 && job_active(job); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_FALSE(job_active(job)) << read_file(task_log);
+  expect_resumed_like_the_reference(dir.path(), pg.location(), reference, victim);
 }
 
 TEST(SlurmSweep, SbatchMissingOrRefusingIsAOneLineErrorAndTheRecordedPlanStaysWhole) {
