@@ -130,7 +130,9 @@ WorkerSplit resolve_workers(int workers, int threads) {
 
 void add_sweep_options(CLI::App* cmd, SweepCliOptions& o, const std::string& default_store) {
   o.store = default_store;
-  cmd->add_option("--workers", o.workers, "runs trained at once; threads are split among them (default: one per core)");
+  cmd->add_option("--workers", o.workers,
+                  "runs trained at once; threads are split among them (default: one per core); with --executor "
+                  "slurm, the job array's worker tasks (default: one per run)");
   cmd->add_option("--threads", o.threads, "CPU threads in all (default: every core)");
   if (!default_store.empty()) {  // the demo keeps its store in its --out directory
     cmd->add_option("--store", o.store, "run store: a SQLite file, or postgresql://[user@]host[:port]/db")

@@ -240,7 +240,7 @@ TEST(SlurmSweep, SbatchMissingOrRefusingIsAOneLineErrorAndTheRecordedPlanStaysWh
 }
 
 // No cluster needed: the refusal of a SQLite store and the batch script of --dry-run.
-TEST(ClusterCli, ASqliteStoreWithSlurmIsRefusedWithTheReasonAndTheFix) {
+TEST(ClusterCli, ASqliteStoreOnAClusterIsRefusedWithTheReasonAndTheFix) {
   ScratchDir dir;
   write_file_atomic(dir / "spec.toml", spec_text());
   const fs::path store = dir / "lab" / "store.sqlite";
