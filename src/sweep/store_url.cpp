@@ -68,11 +68,12 @@ StoreUrl parse_store_url(std::string_view url) {
       if (percent_decode(key) == "password") {
         if (param.size() > key.size()) out.password = percent_decode(param.substr(key.size() + 1));
       } else if (!param.empty()) {
-        kept += (kept.empty() ? "" : "&") + std::string(param);
+        if (!kept.empty()) kept += '&';
+        kept.append(param);
       }
       query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     }
-    if (!kept.empty()) redacted += "?" + kept;
+    if (!kept.empty()) redacted.append("?").append(kept);
   }
   out.redacted = std::move(redacted);
   return out;

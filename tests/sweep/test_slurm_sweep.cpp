@@ -268,7 +268,7 @@ TEST(ClusterCli, DryRunPrintsTheBatchScriptWithoutThePassword) {
                                      dir / "out.log")),
             0);
   const std::string script = read_file(dir / "out.log");
-  for (const std::string& line :
+  for (const char* line :
        {"#!/bin/bash\n", "#SBATCH --array=0-3\n", "#SBATCH --cpus-per-task=8\n", "#SBATCH --gpus-per-task=1\n",
         "#SBATCH --partition=gpu\n", "#SBATCH --time=02:00:00\n", "#SBATCH --signal=B:USR1@120\n",
         "#SBATCH --requeue\n", "#SBATCH --account=lab\n", "#SBATCH --qos=low\n", "#SBATCH --job-name=scalelab-t\n"})
