@@ -1,20 +1,20 @@
-// Shared by `sweep` and `demo` (sweep_common.h).
+// Shared by `sweep`, `demo` and `worker` (sweep_common.h).
 #include "cli/sweep_common.h"
 
-#include <atomic>
 #include <csignal>
+#include <sstream>
 #include <thread>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "cli/command.h"
+#include "cli/stop_signals.h"
 #include "core/error.h"
 #include "core/progress.h"
+#include "sweep/child_process.h"
 #include "sweep/plan_table.h"
 #include "sweep/planner.h"
-#include "cli/stop_signals.h"
-#include "sweep/child_process.h"
 #include "sweep/run_store.h"
 #include "sweep/slurm_launcher.h"
 #include "sweep/store_database.h"

@@ -1,7 +1,7 @@
 // The executor end to end through the scalelab binary: a sweep SIGKILLed mid-run and run
 // again ends with the same results as an uninterrupted sweep and a sound store; a run
 // that crashes or diverges is recorded as failed while the sweep goes on; two sweeps on
-// one store train every run exactly once.
+// one store train every run exactly once. Each runs on a SQLite store and on PostgreSQL.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -32,24 +32,32 @@ using sweep_testing::ScratchDir;
 
 using namespace executor_testing;
 
-TEST(Executor, SigkillMidSweepThenRerunMatchesUninterrupted) {
+// The sweep tests that hold for every store, on SQLite and on PostgreSQL.
+class ExecutorStores : public ::testing::TestWithParam<sweep_testing::StoreKind> {};
+INSTANTIATE_TEST_SUITE_P(Stores, ExecutorStores, sweep_testing::StoreKinds, sweep_testing::store_kind_name);
+
+// A sweep into store b (either kind) SIGKILLed mid-run and run again ends as an
+// uninterrupted sweep into SQLite store a.
+TEST_P(ExecutorStores, SigkillMidSweepThenRerunMatchesUninterrupted) {
   ScratchDir dir;
+  const sweep_testing::ScratchStore where(GetParam());
+  const std::string store = where.location();
+  const fs::path b = where.dir().path();
   fs::create_directories(dir / "a");
-  fs::create_directories(dir / "b");
   write_file_atomic(dir / "spec.toml", spec_text());
 
   ASSERT_EQ(wait_exit(start_sweep(dir / "spec.toml", dir / "a" / "store.sqlite")), 0)
       << read_file(dir / "a" / "sweep.log");
 
   // Kill the second sweep once some run has finished and others are under way.
-  const pid_t pid = start_sweep(dir / "spec.toml", dir / "b" / "store.sqlite");
+  const pid_t pid = start_sweep(dir / "spec.toml", store, b);
   bool killed_mid_run = false;
   for (int i = 0; i < 600 && !killed_mid_run; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (!fs::exists(dir / "b" / "store.sqlite")) continue;
+    if (GetParam() == sweep_testing::StoreKind::sqlite && !fs::exists(store)) continue;
     int done = 0, running = 0;
     try {
-      for (const auto& [name, r] : by_name(dir / "b" / "store.sqlite"))
+      for (const auto& [name, r] : by_name(store))
         done += r.status == RunStatus::done, running += r.status == RunStatus::running;
     } catch (const std::exception&) {
       continue;  // the store is being created
@@ -59,24 +67,20 @@ TEST(Executor, SigkillMidSweepThenRerunMatchesUninterrupted) {
       killed_mid_run = true;
     }
   }
-  ASSERT_TRUE(killed_mid_run) << read_file(dir / "b" / "sweep.log");
+  ASSERT_TRUE(killed_mid_run) << read_file(b / "sweep.log");
   EXPECT_EQ(wait_exit(pid), 128 + SIGKILL);
   {
-    auto mid = by_name(dir / "b" / "store.sqlite");
+    auto mid = by_name(store);
     int unfinished = 0;
     for (const auto& [name, r] : mid) unfinished += r.status != RunStatus::done;
     EXPECT_GT(unfinished, 0) << "the kill came after the sweep had finished";
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // children die with their parent
-  ASSERT_EQ(wait_exit(start_sweep(dir / "spec.toml", dir / "b" / "store.sqlite")), 0)
-      << read_file(dir / "b" / "sweep.log");
+  ASSERT_EQ(wait_exit(start_sweep(dir / "spec.toml", store, b)), 0)
+      << read_file(b / "sweep.log");
 
-  expect_same_results(dir / "a" / "store.sqlite", dir / "b" / "store.sqlite");
+  expect_same_results((dir / "a" / "store.sqlite").string(), store);
 }
-
-// The sweep tests that hold for every store, on SQLite and on PostgreSQL.
-class ExecutorStores : public ::testing::TestWithParam<sweep_testing::StoreKind> {};
-INSTANTIATE_TEST_SUITE_P(Stores, ExecutorStores, sweep_testing::StoreKinds, sweep_testing::store_kind_name);
 
 // A plan recorded by `sweep --no-train` in store b (either kind), trained by `scalelab
 // worker` processes: two at once, the first SIGKILLed while it trains a run; its run is
@@ -156,8 +160,9 @@ TEST(Executor, WorkerBadInput) {
   EXPECT_NE(err2.find("experiment 'nope' is not in"), std::string::npos) << err2;
 }
 
-TEST(Executor, CrashedAndDivergedRunsAreRecordedAndTheSweepGoesOn) {
-  ScratchDir dir;
+TEST_P(ExecutorStores, CrashedAndDivergedRunsAreRecordedAndTheSweepGoesOn) {
+  const sweep_testing::ScratchStore where(GetParam()), where2(GetParam());
+  const fs::path dir = where.dir().path();
   const sweep::ExperimentSpec spec = sweep::parse_spec(spec_text(), "spec.toml");
   const sweep::Plan plan = sweep::make_plan(spec, {.workers = 2, .threads = 2, .probe = false});
   // A wrapper that kills one run's trainer with SIGSEGV and passes the others on.
@@ -169,7 +174,7 @@ TEST(Executor, CrashedAndDivergedRunsAreRecordedAndTheSweepGoesOn) {
   write_file_atomic(wrapper, "#!/bin/sh\ncase \"$*\" in *\"/" + victim + " --set\"*) kill -SEGV $$ ;; esac\nexec " + binary() +
                                  " \"$@\"\n");
   fs::permissions(wrapper, fs::perms::owner_all);
-  RunStore store(dir / "store.sqlite");
+  RunStore store(where.location());
   sweep::SweepOptions opt;
   opt.runs_dir = dir / "runs";
   opt.executable = wrapper;
@@ -187,10 +192,10 @@ TEST(Executor, CrashedAndDivergedRunsAreRecordedAndTheSweepGoesOn) {
   }
 
   // Divergence: an absurd learning rate makes every run's loss non-finite.
-  ScratchDir dir2;
+  const fs::path dir2 = where2.dir().path();
   const sweep::ExperimentSpec bad = sweep::parse_spec(spec_text("rule = \"fixed\"\nlr = 1e9\n"), "bad.toml");
   const sweep::Plan bad_plan = sweep::make_plan(bad, {.workers = 2, .threads = 2, .probe = false});
-  RunStore store2(dir2 / "store.sqlite");
+  RunStore store2(where2.location());
   sweep::SweepOptions opt2;
   opt2.runs_dir = dir2 / "runs";
   opt2.executable = binary();
