@@ -340,6 +340,37 @@ std::string forecast_section(const ReportData& d) {
                        "bars: the forecast interval.");
 }
 
+// Every held-out forecast the store holds, of every experiment: how often the intervals
+// covered what the runs reached. A tool whose 90% intervals cover far less than 90% of
+// the time is overconfident, whatever one forecast's error says.
+std::string calibration_section(const ReportData& d) {
+  if (d.calibration.empty()) return na("no held-out run in the store has a forecast yet");
+  std::vector<std::vector<std::string>> rows;
+  int judged = 0, covered = 0;
+  double abs_error = 0;
+  int finished = 0;
+  for (const CalibrationRow& c : d.calibration) {
+    const ForecastRow& f = c.forecast;
+    const int cov = c.covered();
+    judged += cov >= 0;
+    covered += cov == 1;
+    if (finite(f.rel_error)) abs_error += std::fabs(f.rel_error), ++finished;
+    rows.push_back({esc(c.experiment), esc(f.run), flops(f.C), num(f.predicted), interval(f.has_ci, f.lo, f.hi, num),
+                    finite(f.actual) ? num(f.actual) : "pending", percent(f.rel_error),
+                    cov < 0 ? (finite(f.actual) ? "no interval" : "pending") : (cov ? "yes" : "no")});
+  }
+  std::string o = "<p>" +
+                  (judged > 0 ? fmt::format("{} of {} finished held-out runs with an interval fell inside it ({:.0f}%)",
+                                            covered, judged, 100.0 * covered / judged)
+                              : std::string("no finished held-out run has an interval yet")) +
+                  (finished > 0 ? fmt::format("; mean absolute error {:.2f}% over {} runs", 100 * abs_error / finished,
+                                              finished)
+                                : std::string()) +
+                  ".</p>\n";
+  return o + table({"experiment", "run", "C (FLOP)", "forecast", "interval", "actual", "error", "covered"}, rows,
+                   "ttnnnnnt");
+}
+
 std::string residual_section(const ReportData& d, const ColorScale& cn) {
   Plot p;
   p.id = "fig-residuals";
@@ -533,6 +564,7 @@ std::string render_report_html(const ReportData& d) {
   if (!d.isoflop.empty()) add("isoflop", "IsoFLOP profiles", isoflop_section(d));
   add("fits", "Fitted parameters", fits_section(d));
   add("forecast", "Forecast against actual", forecast_section(d));
+  add("calibration", "Calibration: every held-out forecast in the store", calibration_section(d));
   add("residuals", "Residuals", residual_section(d, cn));
   add("tokens", "Tokens per parameter", tokens_section(d));
   add("allocation", "Compute-optimal allocation", allocation_section(d));

@@ -72,6 +72,25 @@ FitSummary summarise_fit(const std::string& kind, const fit::FitResult& f) {
 
 std::string short_count(double v) { return format_si(v, 3); }
 
+bool is_forecast_heldout(const RunRecord& r) { return r.plan.value("heldout", false) && r.forecast.is_object(); }
+
+// A held-out run's stored forecast (sweep/experiment_fits.h writes it before the run trains)
+// beside the loss it reached.
+ForecastRow forecast_row(const RunRecord& r) {
+  ForecastRow f;
+  f.run = r.name;
+  f.N = r.forecast.value("N", 0.0);
+  f.D = r.forecast.value("D", 0.0);
+  f.C = r.forecast.value("C", 0.0);
+  f.predicted = r.forecast.at("predicted").get<double>();
+  f.has_ci = r.forecast.value("has_ci", false);
+  if (f.has_ci) f.lo = r.forecast.at("lo").get<double>(), f.hi = r.forecast.at("hi").get<double>();
+  f.actual = r.status == RunStatus::done ? r.result.at("final_val_loss").get<double>() : kMissing;
+  f.rel_error = (f.predicted - f.actual) / f.actual;
+  f.forecast_at = r.forecast.value("saved_at", std::string());
+  return f;
+}
+
 }  // namespace
 
 ReportData build_report_data(const sweep::RunStore& store, const std::string& experiment) {
@@ -171,22 +190,12 @@ ReportData build_report_data(const sweep::RunStore& store, const std::string& ex
     }
   }
 
-  // Held-out forecasts against what the runs reached.
-  for (const RunRecord& r : runs) {
-    if (!r.plan.value("heldout", false) || !r.forecast.is_object()) continue;
-    ForecastRow f;
-    f.run = r.name;
-    f.N = r.forecast.value("N", 0.0);
-    f.D = r.forecast.value("D", 0.0);
-    f.C = r.forecast.value("C", 0.0);
-    f.predicted = r.forecast.at("predicted").get<double>();
-    f.has_ci = r.forecast.value("has_ci", false);
-    if (f.has_ci) f.lo = r.forecast.at("lo").get<double>(), f.hi = r.forecast.at("hi").get<double>();
-    f.actual = r.status == RunStatus::done ? r.result.at("final_val_loss").get<double>() : kMissing;
-    f.rel_error = (f.predicted - f.actual) / f.actual;
-    f.forecast_at = r.forecast.value("saved_at", std::string());
-    d.forecasts.push_back(f);
-  }
+  // Held-out forecasts against what the runs reached: this experiment's, and for the
+  // calibration table every one the store holds.
+  for (const RunRecord& r : runs)
+    if (is_forecast_heldout(r)) d.forecasts.push_back(forecast_row(r));
+  for (const RunRecord& r : store.all_runs())
+    if (is_forecast_heldout(r)) d.calibration.push_back({r.experiment, forecast_row(r)});
 
   // Allocation at a few budgets from the largest ladder run up, and tokens per parameter.
   d.tokens_per_param = d.tokens_per_param_lo = d.tokens_per_param_hi = kMissing;
@@ -312,6 +321,17 @@ Json experiment_summary(const sweep::RunStore& store, const std::string& experim
                      {"hi", f.has_ci ? num(f.hi) : Json(nullptr)}, {"actual", num(f.actual)},
                      {"rel_error", num(f.rel_error)}, {"saved_at", f.forecast_at}};
   }
+  // Calibration over every held-out forecast in the store.
+  int finished = 0, with_interval = 0, covered = 0;
+  for (const CalibrationRow& c : data.calibration) {
+    finished += std::isfinite(c.forecast.actual);
+    with_interval += c.covered() >= 0;
+    covered += c.covered() == 1;
+  }
+  j["calibration"] = {{"forecasts", data.calibration.size()},
+                      {"finished", finished},
+                      {"with_interval", with_interval},
+                      {"covered", covered}};
   j["tokens_per_param"] = {{"value", num(data.tokens_per_param)},
                            {"lo", num(data.tokens_per_param_lo)},
                            {"hi", num(data.tokens_per_param_hi)},

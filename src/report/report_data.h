@@ -89,6 +89,19 @@ struct ForecastRow {
   std::string forecast_at;               // when the forecast was saved (ISO 8601)
 };
 
+// One held-out forecast of any experiment in the store, for the calibration table: did the
+// intervals the tool gave cover what the runs reached, as often as their level says?
+struct CalibrationRow {
+  std::string experiment;
+  ForecastRow forecast;
+  // Whether the interval holds the actual loss: 1 yes, 0 no, -1 unknown (no interval, or
+  // the run has not finished).
+  int covered() const {
+    if (!forecast.has_ci || !(forecast.actual == forecast.actual)) return -1;
+    return forecast.lo <= forecast.actual && forecast.actual <= forecast.hi ? 1 : 0;
+  }
+};
+
 // The compute-optimal split at one budget.
 struct AllocationRow {
   double C = 0;
@@ -172,6 +185,7 @@ struct ReportData {
   std::vector<IsoFlopPanel> isoflop;          // empty when the design has no IsoFLOP budgets
   std::vector<FitSummary> fits;               // approach 3 first
   std::vector<ForecastRow> forecasts;         // held-out runs
+  std::vector<CalibrationRow> calibration;    // every held-out forecast in the store, every experiment
   std::vector<AllocationRow> allocation;      // a few budgets
   // Compute-optimal tokens per parameter with its interval (NaN when no fit).
   double tokens_per_param = 0, tokens_per_param_lo = 0, tokens_per_param_hi = 0;

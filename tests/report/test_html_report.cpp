@@ -80,6 +80,7 @@ ReportData sample() {
   r.predicted = h.fitted, r.lo = h.fitted - 0.03, r.hi = h.fitted + 0.03, r.has_ci = true;
   r.actual = h.loss, r.rel_error = (r.predicted - r.actual) / r.actual, r.forecast_at = "2026-11-23T09:00:00Z";
   d.forecasts.push_back(r);
+  d.calibration.push_back({"tiny", r});
   AllocationRow a;
   a.C = 1e18, a.N = 2.5e7, a.N_lo = 2e7, a.N_hi = 3e7, a.D = 5e8, a.D_lo = 4e8, a.D_hi = 6e8;
   a.tokens_per_param = 20, a.loss = 2.1, a.loss_lo = 2.05, a.loss_hi = 2.15, a.has_ci = true;
@@ -136,9 +137,9 @@ TEST(HtmlReport, FullReportIsWellFormedAndSelfContained) {
   // training, compute, IsoFLOP, forecast, residuals, tokens per parameter
   EXPECT_EQ(c.opened["svg"], 6);
   EXPECT_EQ(count(html, "</svg>"), 6u);
-  EXPECT_EQ(c.opened["table"], 5);  // IsoFLOP minima, fit, forecast, allocation, provenance
-  for (const char* id : {"summary", "training", "compute", "isoflop", "fits", "forecast", "residuals", "tokens",
-                         "allocation", "provenance", "spec"})
+  EXPECT_EQ(c.opened["table"], 6);  // IsoFLOP minima, fit, forecast, calibration, allocation, provenance
+  for (const char* id : {"summary", "training", "compute", "isoflop", "fits", "forecast", "calibration", "residuals",
+                         "tokens", "allocation", "provenance", "spec"})
     EXPECT_NE(html.find(std::string("<section id=\"") + id + "\""), std::string::npos) << id;
   EXPECT_EQ(html.find("id=\"failed\""), std::string::npos);
   EXPECT_EQ(html.find("not available"), std::string::npos);

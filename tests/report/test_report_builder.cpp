@@ -102,6 +102,54 @@ TEST(ReportBuilder, FromAStoreOfKnownLawRuns) {
   EXPECT_NE(html.find("heldout"), std::string::npos);
 }
 
+// The calibration table gathers the held-out forecasts of every experiment in the store and
+// says which intervals covered the loss the run reached.
+TEST(ReportBuilder, CalibrationTableCoversEveryExperimentsHeldOutForecasts) {
+  ScratchDir dir;
+  RunStore store(dir / "s.sqlite");
+  const std::string me = RunStore::this_owner();
+  struct Case {
+    std::string experiment;
+    double predicted, lo, hi, actual;  // actual NaN: still pending; lo NaN: no interval
+  };
+  const double nan = std::nan("");
+  const std::vector<Case> cases = {{"first", 2.0, 1.9, 2.1, 2.05},   // covered
+                                   {"second", 2.0, 1.95, 2.05, 2.2},  // missed
+                                   {"second", 3.0, 2.8, 3.2, nan},    // pending
+                                   {"third", 1.5, nan, nan, 1.4}};    // no interval
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    const int64_t exp = store.upsert_experiment(c.experiment, "", "h");
+    const int64_t id = store.add_runs(exp, {row(fmt::format("heldout{}", i), 1e5, 1e7, true)})[0];
+    Json fc = {{"predicted", c.predicted}, {"N", 1e5}, {"D", 1e7}, {"C", 6e12}, {"has_ci", !std::isnan(c.lo)}};
+    if (!std::isnan(c.lo)) fc["lo"] = c.lo, fc["hi"] = c.hi;
+    store.set_forecast(id, fc);
+    if (std::isnan(c.actual)) continue;
+    ASSERT_TRUE(store.try_claim(id, me));
+    ASSERT_TRUE(store.finish_run(id, me, result(1e5, 1e7, c.actual), {}));
+  }
+  // A ladder run (no forecast) is no part of it.
+  store.add_runs(store.upsert_experiment("first", "", "h"), {row("ladder", 1e4, 1e6, false)});
+
+  const ReportData d = build_report_data(store, "second");
+  ASSERT_EQ(d.forecasts.size(), 2u);    // this experiment's
+  ASSERT_EQ(d.calibration.size(), 4u);  // the store's
+  std::vector<int> covered;
+  for (const CalibrationRow& c : d.calibration) covered.push_back(c.covered());
+  EXPECT_EQ(covered, (std::vector<int>{1, 0, -1, -1}));
+  EXPECT_EQ(d.calibration[0].experiment, "first");
+  EXPECT_NEAR(d.calibration[1].forecast.rel_error, 2.0 / 2.2 - 1.0, 1e-12);
+
+  const Json s = experiment_summary(store, "second", d, 1.0);
+  EXPECT_EQ(s["calibration"]["forecasts"], 4);
+  EXPECT_EQ(s["calibration"]["finished"], 3);
+  EXPECT_EQ(s["calibration"]["with_interval"], 2);
+  EXPECT_EQ(s["calibration"]["covered"], 1);
+  const std::string html = render_report_html(d);
+  EXPECT_NE(html.find("1 of 2 finished held-out runs with an interval fell inside it (50%)"), std::string::npos);
+  EXPECT_NE(html.find("id=\"calibration\""), std::string::npos);
+}
+
 // IsoFLOP runs (a spec's [isoflop] budgets) give approach 2 and the report's profiles,
 // whose minima sit at the law's compute-optimal N (Hoffmann et al. 2022, eq. 4).
 TEST(ReportBuilder, IsoFlopRunsGiveApproach2AndProfiles) {
