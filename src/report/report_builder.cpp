@@ -205,6 +205,8 @@ ReportData build_report_data(const sweep::RunStore& store, const std::string& ex
       const double C = at * k;
       try {
         const fit::Estimates e = fit::forecast_at_budget(*fit3, C);
+        // A law of compute alone (e.g. a power law in C) forecasts the loss but no split.
+        if (std::none_of(e.begin(), e.end(), [](const fit::Estimate& q) { return q.name == "N_opt"; })) break;
         const auto& N = fit::find_estimate(e, "N_opt");
         const auto& D = fit::find_estimate(e, "D_opt");
         const auto& tpp = fit::find_estimate(e, "tokens_per_param");
@@ -257,9 +259,11 @@ ReportData build_report_data(const sweep::RunStore& store, const std::string& ex
                                   : fmt::format("{} [{}, {}]", format_sig(v, 3), format_sig(it->second[0], 3),
                                                 format_sig(it->second[1], 3));
     };
-    d.story.push_back(fmt::format("Fitted L(N, D) = E + A/N^alpha + B/D^beta with E = {}, alpha = {}, beta = {} "
-                                  "({:.0f}% bootstrap intervals over {} resamples).",
-                                  pr("E"), pr("alpha"), pr("beta"), 100 * fit3->ci_level, fit3->bootstrap));
+    // The law's own formula and parameter names (whatever law the experiment was fitted with).
+    std::string values;
+    for (const std::string& name : fit3->names) values += (values.empty() ? "" : ", ") + name + " = " + pr(name.c_str());
+    d.story.push_back(fmt::format("Fitted {} with {} ({:.0f}% bootstrap intervals over {} resamples).", fit3->formula,
+                                  values, 100 * fit3->ci_level, fit3->bootstrap));
     if (fit3->derived.count("a"))
       d.story.push_back(fmt::format("Compute-optimal models grow as N_opt ~ C^{} and D_opt ~ C^{}; at {} FLOPs the "
                                     "best split is about {} tokens per parameter.",
@@ -306,10 +310,13 @@ Json experiment_summary(const sweep::RunStore& store, const std::string& experim
     j["fit"] = {{"law", r.law},     {"formula", r.formula}, {"params", params}, {"ci", ci},
                 {"ci_level", r.ci_level}, {"bootstrap", r.bootstrap}, {"points", r.points},
                 {"derived", r.derived}};
-    j["exponents"] = {{"alpha", r.param("alpha")},
-                      {"beta", r.param("beta")},
-                      {"a", r.derived.count("a") ? Json(r.derived.at("a")) : Json(nullptr)},
-                      {"b", r.derived.count("b") ? Json(r.derived.at("b")) : Json(nullptr)}};
+    // The exponents a reader looks for first, null where this law has no such parameter.
+    auto named = [&](const std::string& name) {
+      for (size_t i = 0; i < r.names.size(); ++i)
+        if (r.names[i] == name) return Json(r.params[i]);
+      return r.derived.count(name) ? Json(r.derived.at(name)) : Json(nullptr);
+    };
+    j["exponents"] = {{"alpha", named("alpha")}, {"beta", named("beta")}, {"a", named("a")}, {"b", named("b")}};
   }
   auto num = [](double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); };
   j["forecast"] = nullptr;

@@ -10,6 +10,8 @@
 
 #include "../core/core_testing.h"
 #include "report/html_report.h"
+#include "fit/approach3.h"
+#include "fit/law.h"
 #include "sweep/experiment_fits.h"
 #include "sweep/run_store.h"
 
@@ -100,6 +102,42 @@ TEST(ReportBuilder, FromAStoreOfKnownLawRuns) {
   const std::string html = render_report_html(d);
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("heldout"), std::string::npos);
+}
+
+// A store whose approach-3 fit is another law (a power law in C): the story and the summary
+// follow that law's formula and parameter names, not Chinchilla's.
+TEST(ReportBuilder, TheStoryFollowsTheStoredLawsOwnFormulaAndNames) {
+  ScratchDir dir;
+  RunStore store(dir / "s.sqlite");
+  const int64_t exp = store.upsert_experiment("power", "", "h");
+  std::vector<RunRow> rows;
+  for (double N : {1e4, 3e4, 1e5, 3e5})
+    for (double D : {1e6, 1e7}) rows.push_back(row(fmt::format("n{}-d{}", N, D), N, D, false));
+  const std::vector<int64_t> ids = store.add_runs(exp, rows);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const double N = rows[i].plan["params_nonembedding"], D = rows[i].plan["tokens"];
+    ASSERT_TRUE(store.try_claim(ids[i], RunStore::this_owner()));
+    ASSERT_TRUE(store.finish_run(ids[i], RunStore::this_owner(), result(N, D, 1.5 + 900 * std::pow(6 * N * D, -0.15)), {}));
+  }
+  fit::LawOptions by_compute;
+  by_compute.variable = "C";
+  const auto law = fit::make_law("power", by_compute);
+  const fit::FitResult power = fit::fit_parametric(*law, sweep::experiment_observations(store.runs(exp), false), {});
+  store.save_fit(exp, "approach3", power.to_json());
+
+  const ReportData d = build_report_data(store, "power");
+  ASSERT_GE(d.story.size(), 2u);
+  const std::string& fitted = d.story[1];
+  EXPECT_NE(fitted.find("Fitted " + power.formula + " with "), std::string::npos) << fitted;
+  for (const std::string& name : power.names) EXPECT_NE(fitted.find(name + " = "), std::string::npos) << name;
+  EXPECT_EQ(fitted.find("beta"), std::string::npos) << fitted;
+  const Json s = experiment_summary(store, "power", d, 1.0);
+  EXPECT_EQ(s["fit"]["law"], "power");
+  EXPECT_NEAR(s["exponents"]["alpha"].get<double>(), 0.15, 0.01);
+  EXPECT_TRUE(s["exponents"]["beta"].is_null());
+  EXPECT_TRUE(d.allocation.empty());  // a law of compute alone says nothing of the split
+  const std::string html = render_report_html(d);
+  EXPECT_NE(html.find(power.formula), std::string::npos);
 }
 
 // The calibration table gathers the held-out forecasts of every experiment in the store and
