@@ -99,6 +99,29 @@ TEST(SweepCli, UnknownKeys) {
   expect_sweep_refused(dir, write(dir, "model.toml", text), {"model.toml", "model.width"});
 }
 
+// `scalelab plan` ends with the design check: two token budgets cannot separate E from
+// B/D^beta, three can; a bad --noise is a one-line error.
+TEST(SweepCli, PlanChecksTheDesignBeforeAnythingTrains) {
+  ScratchDir dir;
+  CliResult r = scalelab(dir, "plan " + quote(write(dir, "two.toml", tiny_spec())) + kFast);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("design check: expected 90% intervals of the fitted law"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  beta     not identified"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("warning: this design cannot identify E, B, beta (2 distinct token budget(s))"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("forecast of held-out heldout-"), std::string::npos) << r.out;
+  std::string three = tiny_spec();
+  three.replace(three.find("tokens = [8192, 16384]"), 22, "tokens = [8192, 16384, 65536]");
+  r = scalelab(dir, "plan " + quote(write(dir, "three.toml", three)) + kFast);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.find("cannot identify"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("not identified"), std::string::npos) << r.out;
+  r = scalelab(dir, "plan " + quote(dir.path() / "three.toml") + kFast + " --noise 0");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "error: --noise: expected a fraction of the loss in (0, 1), got 0\n");
+}
+
 TEST(SweepCli, ImpossibleBudget) {
   ScratchDir dir;
   std::string text = tiny_spec();
