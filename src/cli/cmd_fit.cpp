@@ -3,10 +3,18 @@
 // (fit/approach3.h) or the allocation power laws by approaches 1 and 2
 // (fit/approach1.h, fit/approach2.h), prints a table and optionally writes the FitResult
 // JSON atomically.
+//
+// Rows (fit/row_filter.h): `--where COL=V[,V..]` (repeatable, AND-ed) keeps rows; of those,
+// `--heldout COL=V[,V..]` rows are never fitted but forecast (fit/heldout.h); the law is
+// fitted on the rest, or on the rest matching `--fit-rows`. `--error-col` adds the
+// loss-to-error law (fit/error_law.h), fitted on the non-held-out rows matching
+// `--error-fit-rows` (default: the loss fit's rows) and chained onto the forecasts.
 #include <fmt/format.h>
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/command.h"
 #include "core/error.h"
@@ -14,7 +22,10 @@
 #include "fit/approach1.h"
 #include "fit/approach2.h"
 #include "fit/approach3.h"
+#include "fit/error_law.h"
+#include "fit/heldout.h"
 #include "fit/observations_io.h"
+#include "fit/row_filter.h"
 
 namespace scalelab::cli {
 namespace {
@@ -24,6 +35,9 @@ struct FitCliOptions {
   std::string law = "chinchilla";
   int approach = 3;
   std::string json_out;
+  std::string objective = "huber-log";
+  std::vector<std::string> where;  // --where, AND-ed
+  std::string heldout, fit_rows, error_fit_rows;
   fit::FitOptions fit;
   fit::LawOptions law_options;
   fit::ReadOptions read;
@@ -64,22 +78,103 @@ void print_fit(const fit::FitResult& r, const FitCliOptions& o) {
   fmt::print("\nmessage: {}\n", r.message);
 }
 
+// The rows each part of the fit uses, read from o.data through the row filters.
+struct FitRows {
+  fit::Observations fit, heldout, error_fit;
+};
+
+std::string describe(const fit::RowFilters& where) {
+  std::string s;
+  for (const auto& f : where) s += (s.empty() ? "" : " ") + f.describe();
+  return s;
+}
+
+// " (of --where a=b --where c=d)", or nothing without --where.
+std::string where_clause(const fit::RowFilters& where) { return where.empty() ? "" : " (of " + describe(where) + ")"; }
+
+FitRows select_rows(const FitCliOptions& o) {
+  fit::RowFilters where;
+  for (const auto& w : o.where) where.push_back(fit::RowFilter::parse(w, "--where"));
+  fit::ReadOptions base = o.read;
+  base.where = where;
+  FitRows rows;
+  const bool split = !o.heldout.empty() || !o.fit_rows.empty() || !o.read.cols.error.empty();
+  if (!split) {
+    rows.fit = fit::read_observations(o.data, base);
+    return rows;
+  }
+  // Every selection is read with allow_empty so that the option that selected nothing is named.
+  auto read = [&](const fit::RowFilters& extra, bool drop) {
+    fit::ReadOptions r = base;
+    r.where.insert(r.where.end(), extra.begin(), extra.end());
+    r.allow_empty = true;
+    if (!drop) r.drop_top_loss = 0;
+    return fit::read_observations(o.data, r);
+  };
+  const size_t total = read({}, false).size();
+  SL_REQUIRE(total > 0, "{}: selects no rows of {}", where.empty() ? "--min-N/--max-N" : describe(where), o.data);
+  fit::RowFilters rest;  // the rows not held out
+  if (!o.heldout.empty()) {
+    fit::RowFilter h = fit::RowFilter::parse(o.heldout, "--heldout");
+    rows.heldout = read({h}, false);
+    SL_REQUIRE(!rows.heldout.empty(), "{}: selects none of the {} rows{}; expected at least one row to forecast",
+               h.describe(), total, where_clause(where));
+    SL_REQUIRE(rows.heldout.size() < total,
+               "{}: selects every one of the {} rows{}; expected some rows left to fit the law on", h.describe(),
+               total, where_clause(where));
+    rest.push_back(h.negated());
+  }
+  auto subset = [&](const std::string& spec, const char* option) {
+    fit::RowFilters f = rest;
+    if (!spec.empty()) f.push_back(fit::RowFilter::parse(spec, option));
+    fit::Observations obs = read(f, true);
+    SL_REQUIRE(!obs.empty(), "{} {}: selects no rows{} outside --heldout; expected the rows to fit", option, spec,
+               where_clause(where));
+    return obs;
+  };
+  rows.fit = subset(o.fit_rows, "--fit-rows");
+  if (!o.read.cols.error.empty())
+    rows.error_fit = o.error_fit_rows.empty() ? rows.fit : subset(o.error_fit_rows, "--error-fit-rows");
+  return rows;
+}
+
 void run_fit(FitCliOptions& o) {
   SL_REQUIRE(o.approach >= 1 && o.approach <= 3, "--approach: {} is not 1, 2 or 3", o.approach);
+  o.fit.objective = fit::parse_objective_kind(o.objective);
   o.fit.validate();
-  fit::Observations obs = fit::read_observations(o.data, o.read);
+  SL_REQUIRE(o.approach == 3 || (o.heldout.empty() && o.read.cols.error.empty()),
+             "--heldout and --error-col need a loss law (--approach 3), not approach {}", o.approach);
+  SL_REQUIRE(!o.read.cols.error.empty() || o.error_fit_rows.empty(), "--error-fit-rows: needs --error-col");
+  FitRows rows = select_rows(o);
   fit::FitResult r;
   if (o.approach == 3) {
     auto law = fit::make_law(o.law, o.law_options);
-    r = fit::fit_parametric(*law, obs, o.fit);
+    r = fit::fit_parametric(*law, rows.fit, o.fit);
   } else if (o.approach == 1) {
-    r = fit::fit_approach1(obs, o.fit, o.a1);
+    r = fit::fit_approach1(rows.fit, o.fit, o.a1);
   } else {
-    r = fit::fit_approach2(obs, o.fit, o.a2);
+    r = fit::fit_approach2(rows.fit, o.fit, o.a2);
   }
+  std::optional<fit::ErrorLawFit> err;
+  if (!o.read.cols.error.empty()) err = fit::fit_error_law(rows.error_fit, o.fit);
+  auto heldout = fit::forecast_heldout(r, rows.heldout, err ? &*err : nullptr);
+
   print_fit(r, o);
+  if (err) {
+    fmt::print("\nerror law ({} rows of \"{}\"): {}\n", err->points, o.read.cols.error, fit::ErrorLawFit::formula());
+    fmt::print("  epsilon {:.6g}  k {:.6g}  gamma {:.6g}  objective {:.4g}  starts converged {}/{}\n", err->epsilon,
+               err->k, err->gamma, err->objective, err->starts_converged, err->starts);
+  }
+  if (!heldout.empty()) {
+    fmt::print("\nheld-out rows ({}, not fitted), forecast by the fit{}:\n", heldout.size(),
+               err ? " and the error law" : "");
+    fmt::print("{}", fit::format_heldout(heldout, r.ci_level));
+  }
   if (!o.json_out.empty()) {
-    write_json_atomic(o.json_out, r.to_json());
+    Json j = r.to_json();
+    if (err) j["error_law"] = err->to_json();
+    if (!o.heldout.empty()) j["heldout"] = fit::heldout_to_json(heldout);
+    write_json_atomic(o.json_out, j);
     fmt::print("wrote {}\n", o.json_out);
   }
 }
@@ -89,7 +184,18 @@ void setup_fit(CLI::App& app) {
   auto o = std::make_shared<FitCliOptions>();
   cmd->option_defaults()->always_capture_default();  // --help shows each option's default
   cmd->add_option("data", o->data, "CSV (header row) or JSONL (.jsonl) of observations")->required();
-  cmd->add_option("--law", o->law, "chinchilla | kaplan | power | data-constrained | bnsl (approach 3)");
+  cmd->add_option("--law", o->law, "chinchilla | kaplan | power | data-constrained | bnsl | overtrain (approach 3)");
+  cmd->add_option("--objective", o->objective,
+                  "huber-log: summed Huber of log-loss residuals (Hoffmann et al. 2022); lsq: least squares on raw "
+                  "loss (Gadre et al. 2024)");
+  cmd->add_option("--where", o->where, "keep rows whose COL is one of the values: COL=V[,V..]; repeatable, AND-ed");
+  cmd->add_option("--heldout", o->heldout, "rows COL=V[,V..] forecast, never fitted (with their actual loss)");
+  cmd->add_option("--fit-rows", o->fit_rows, "fit the law only on the non-held-out rows COL=V[,V..] (default all)");
+  cmd->add_option("--error-col", o->read.cols.error,
+                  "column of a downstream error: fit Err(L) = epsilon - k exp(-gamma L) and chain it");
+  cmd->add_option("--error-fit-rows", o->error_fit_rows,
+                  "fit the error law on the non-held-out rows COL=V[,V..] (default: the --fit-rows rows)");
+  cmd->add_option("--name-col", o->read.cols.name, "column naming each row (held-out table and JSON)");
   cmd->add_option("--approach", o->approach,
                   "1: envelope of training curves, 2: IsoFLOP profiles, 3: parametric (Hoffmann et al. 2022)");
   cmd->add_option("--bootstrap", o->fit.bootstrap, "bootstrap resamples for CIs and SEs (0 = none)");

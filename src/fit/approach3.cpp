@@ -41,6 +41,7 @@ FitResult fit_parametric(const Law& law, const Observations& obs, const FitOptio
   r.names = law.param_names();
   r.params.resize(r.names.size());
   law.to_natural(best.theta, r.params);
+  r.objective_kind = options.objective;
   r.objective = best.cost;
   r.iterations = best.summary.iterations;
   r.converged = best.summary.converged();

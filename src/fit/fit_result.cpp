@@ -7,6 +7,16 @@
 
 namespace scalelab::fit {
 
+std::string objective_kind_name(ObjectiveKind k) {
+  return k == ObjectiveKind::kLeastSquares ? "lsq" : "huber-log";
+}
+
+ObjectiveKind parse_objective_kind(const std::string& s) {
+  if (s == "huber-log") return ObjectiveKind::kHuberLog;
+  if (s == "lsq") return ObjectiveKind::kLeastSquares;
+  throw InputError(fmt::format("--objective: unknown objective '{}'; expected huber-log or lsq", s));
+}
+
 void FitOptions::validate() const {
   SL_REQUIRE(std::isfinite(huber_delta) && huber_delta > 0, "huber_delta: must be > 0, got {}", huber_delta);
   SL_REQUIRE(bootstrap >= 0, "bootstrap: must be >= 0 resamples, got {}", bootstrap);
@@ -45,6 +55,7 @@ Json FitResult::to_json() const {
   j["ci"] = c;
   j["se"] = se.empty() ? Json::object() : Json(se);
   j["derived"] = derived.empty() ? Json::object() : Json(derived);
+  j["objective_kind"] = objective_kind_name(objective_kind);
   j["objective"] = objective;
   j["iterations"] = iterations;
   j["converged"] = converged;
@@ -112,6 +123,10 @@ FitResult FitResult::from_json(const Json& j) {
   if (j.contains("points") || r.approach == 3) r.points = static_cast<int>(number(field(j, "points"), "points"));
   if (r.approach == 3 || j.contains("starts_converged"))
     r.starts_converged = static_cast<int>(number(field(j, "starts_converged"), "starts_converged"));
+  if (j.contains("objective_kind")) {
+    SL_REQUIRE(j["objective_kind"].is_string(), "fit JSON: objective_kind: expected a string");
+    r.objective_kind = parse_objective_kind(j["objective_kind"].get<std::string>());
+  }
   if (j.contains("iterations")) r.iterations = j["iterations"].get<int>();
   if (j.contains("converged")) r.converged = j["converged"].get<bool>();
   if (j.contains("starts")) r.starts = j["starts"].get<int>();

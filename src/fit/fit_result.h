@@ -30,7 +30,15 @@
 
 namespace scalelab::fit {
 
+// What the fit minimises (objective.h): "huber-log", the summed Huber loss of log-loss
+// residuals (Hoffmann et al. 2022, App. D.2; the default), or "lsq", half the summed squared
+// residuals of the raw loss (least squares, as Gadre et al. 2024 fit their laws).
+enum class ObjectiveKind { kHuberLog, kLeastSquares };
+std::string objective_kind_name(ObjectiveKind k);      // "huber-log" | "lsq"
+ObjectiveKind parse_objective_kind(const std::string& s);  // InputError naming --objective
+
 struct FitOptions {
+  ObjectiveKind objective = ObjectiveKind::kHuberLog;
   double huber_delta = 1e-3;  // Huber threshold on log-loss residuals (Hoffmann et al. 2022, D.2)
   int bootstrap = 0;          // bootstrap resamples; 0 = none
   uint64_t seed = 0;          // bootstrap seed; results do not depend on `threads`
@@ -66,7 +74,8 @@ struct FitResult {
   std::vector<std::string> names;  // parameter names, natural space
   std::vector<double> params;      // same order as names
 
-  double objective = 0;     // summed Huber at the optimum (approach 3)
+  ObjectiveKind objective_kind = ObjectiveKind::kHuberLog;  // JSON "objective_kind"
+  double objective = 0;     // the objective (summed Huber, or least squares) at the optimum (approach 3)
   int iterations = 0;       // solver iterations of the best start
   bool converged = false;   // the best start met a convergence criterion
   int starts = 0;           // starts run

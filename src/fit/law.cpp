@@ -126,7 +126,7 @@ void Law::check_design(const Points& pts) const {
   }
 }
 
-std::vector<std::string> law_names() { return {"chinchilla", "kaplan", "power", "data-constrained", "bnsl"}; }
+std::vector<std::string> law_names() { return {"chinchilla", "kaplan", "power", "data-constrained", "bnsl", "overtrain"}; }
 
 std::unique_ptr<Law> make_law(const std::string& name, const LawOptions& options) {
   options.validate(name);
@@ -135,8 +135,10 @@ std::unique_ptr<Law> make_law(const std::string& name, const LawOptions& options
   if (name == "power") return detail::make_power_law(options);
   if (name == "data-constrained") return detail::make_data_constrained_law(options);
   if (name == "bnsl") return detail::make_bnsl_law(options);
-  throw InputError(fmt::format("law: unknown law '{}'; expected one of {}", name,
-                               fmt::join(law_names(), ", ")));
+  if (name == "overtrain") return detail::make_overtrain_law(options);
+  std::string known;
+  for (const auto& n : law_names()) known += (known.empty() ? "" : ", ") + n;
+  throw InputError(fmt::format("law: unknown law '{}'; expected one of {}", name, known));
 }
 
 namespace detail {

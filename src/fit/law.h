@@ -12,7 +12,7 @@
 //   std::vector<double> g(law->dim());
 //   law->gradient(p, x, g);                                  // d loss / d p, natural space
 //
-// The five families (one file each, laws_<family>.cpp):
+// The six families (one file each, laws_<family>.cpp):
 //   "power"            L(X) = E + A X^-alpha, X in {N, D, C}          (LawOptions::variable)
 //   "kaplan"           Kaplan et al. 2020, eqs. 1.1, 1.2, 1.5: L(N) = (Nc/N)^aN (variable "N"),
 //                      L(D) = (Dc/D)^aD ("D"), joint [(Nc/N)^(aN/aD) + Dc/D]^aD ("ND")
@@ -22,6 +22,8 @@
 //                      compute-optimal size for the unique data (R*_N); laws_data_constrained.cpp
 //   "bnsl"             Caballero et al. 2022, eq. 1: broken neural scaling law with 1 or 2
 //                      breaks (LawOptions::breaks) in X (LawOptions::variable)
+//   "overtrain"        Gadre et al. 2024, eq. 4: L(N,D) = E + (a M^eta + b M^-eta) C^-eta,
+//                      M = D/N, C = 6ND (over-trained models); laws_overtrain.cpp
 //
 // Fit space: every parameter is either fitted as is or as its logarithm (scale parameters
 // E, A, B, Nc, ... span many decades; Hoffmann et al. 2022 and Besiroglu et al. 2024 fit
@@ -121,7 +123,8 @@ class Law {
   LawOptions options_;
 };
 
-// The law named `name` ("chinchilla", "kaplan", "power", "data-constrained", "bnsl");
+// The law named `name` ("chinchilla", "kaplan", "power", "data-constrained", "bnsl",
+// "overtrain");
 // InputError naming the law (and listing the known ones) if unknown, or naming the option
 // if `options` do not fit the law.
 std::unique_ptr<Law> make_law(const std::string& name, const LawOptions& options = {});

@@ -18,6 +18,7 @@ std::unique_ptr<Law> make_kaplan_law(const LawOptions& options);
 std::unique_ptr<Law> make_chinchilla_law(const LawOptions& options);
 std::unique_ptr<Law> make_data_constrained_law(const LawOptions& options);
 std::unique_ptr<Law> make_bnsl_law(const LawOptions& options);
+std::unique_ptr<Law> make_overtrain_law(const LawOptions& options);
 
 // Number of distinct values, treating values within a relative 1e-9 as one.
 int count_distinct(std::span<const double> values);

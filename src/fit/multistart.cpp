@@ -2,6 +2,7 @@
 #include "fit/multistart.h"
 
 #include "core/error.h"
+#include "fit/objective.h"
 
 #include <omp.h>
 
@@ -25,8 +26,9 @@ StartOutcome solve_from(const Law& law, const Points& pts, std::span<const doubl
   StartOutcome out;
   out.theta.assign(theta.begin(), theta.end());
   const double delta = options.huber_delta;
+  const bool lsq = options.objective == ObjectiveKind::kLeastSquares;
   auto fn = [&](std::span<const double> t, std::span<double> g) {
-    return law.objective(t, pts, weights, delta, g);
+    return lsq ? least_squares_objective(law, t, pts, weights, g) : law.objective(t, pts, weights, delta, g);
   };
   out.summary = minimize_lbfgs(fn, out.theta, solver);
   out.cost = std::isfinite(out.summary.final_cost) ? out.summary.final_cost : INFINITY;

@@ -1,4 +1,5 @@
-// defines: scalelab::fit::generic_objective, scalelab::fit::chinchilla_objective
+// defines: scalelab::fit::generic_objective, scalelab::fit::chinchilla_objective,
+//          scalelab::fit::least_squares_objective
 //
 // The fitting objective of Hoffmann et al. 2022 (Appendix D.2) as replicated by Besiroglu
 // et al. 2024: the Huber loss (threshold delta, 1e-3 by default) of log-space residuals,
@@ -25,6 +26,12 @@ namespace scalelab::fit {
 // Any law, one log_predict_fit call per point. grad has law.dim() entries.
 double generic_objective(const Law& law, std::span<const double> theta, const Points& pts,
                          std::span<const double> weights, double delta, std::span<double> grad);
+
+// Half the weighted sum of squared raw-loss residuals (FitOptions objective "lsq"):
+//   f(theta) = 1/2 sum_i w_i (L-hat(x_i; theta) - L_i)^2,
+// with d f / d theta = sum_i w_i r_i L-hat_i d log L-hat_i / d theta; any law.
+double least_squares_objective(const Law& law, std::span<const double> theta, const Points& pts,
+                               std::span<const double> weights, std::span<double> grad);
 
 // Chinchilla, fused and vectorised over points (objective_simd.cpp: Highway vectors,
 // dispatched to the CPU's SIMD path). theta in the

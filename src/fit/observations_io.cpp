@@ -197,6 +197,15 @@ Observations table_to_observations(const Table& t, const std::string& source, co
   long iR = find_column(t, c.run, "run", "run id", source, false);
   long iS = find_column(t, c.step, "step", "step", source, false);
   long iU = find_column(t, c.U, "U", "unique tokens U", source, false);
+  long iName = c.name.empty() ? -1 : find_column(t, c.name, "", "row names, --name-col", source, true);
+  long iErr = c.error.empty() ? -1 : find_column(t, c.error, "", "downstream error, --error-col", source, true);
+  std::vector<long> iWhere;
+  for (const RowFilter& f : opt.where) {
+    auto it = std::find(t.header.begin(), t.header.end(), f.column);
+    SL_REQUIRE(it != t.header.end(), "{}: {}: no column \"{}\"; available columns: {}", f.option, source, f.column,
+               list_columns(t));
+    iWhere.push_back(it - t.header.begin());
+  }
   SL_REQUIRE(iD >= 0 || iC >= 0, "{}: missing columns \"{}\" (tokens D) and \"{}\" (compute C): need at least one; "
              "available columns: {}", source, c.D.empty() ? "D" : c.D, c.C.empty() ? "C" : c.C, list_columns(t));
   auto name = [&](long i) { return t.header[static_cast<size_t>(i)]; };
@@ -209,8 +218,16 @@ Observations table_to_observations(const Table& t, const std::string& source, co
 
   Observations obs;
   obs.reserve(t.rows.size());
-  for (const Row& r : t.rows) {
+  for (size_t k = 0; k < t.rows.size(); ++k) {
+    const Row& r = t.rows[k];
+    bool keep = true;
+    for (size_t f = 0; f < opt.where.size(); ++f)
+      keep = keep && opt.where[f].matches(r.cells[static_cast<size_t>(iWhere[f])]);
+    if (!keep) continue;
     Observation o;
+    o.row = k + 1;
+    if (iName >= 0) o.name = r.cells[static_cast<size_t>(iName)];
+    if (!empty(r, iErr)) o.error = parse_number(r.cells[static_cast<size_t>(iErr)], source, r, name(iErr));
     o.N = positive(r, iN);
     o.loss = positive(r, iL);
     // An empty D (or C) cell is filled from the other one, as a missing column would be.
@@ -230,7 +247,10 @@ Observations table_to_observations(const Table& t, const std::string& source, co
     if (o.N < opt.min_N || o.N > opt.max_N) continue;
     obs.push_back(std::move(o));
   }
-  SL_REQUIRE(!obs.empty(), "{}: no data rows{}", source, t.rows.empty() ? "" : " left after the --min-N/--max-N filter");
+  if (obs.empty() && opt.allow_empty) return obs;
+  SL_REQUIRE(!obs.empty(), "{}: no data rows{}", source,
+             t.rows.empty() ? "" : opt.where.empty() ? " left after the --min-N/--max-N filter"
+                                                     : " left after the row filters and --min-N/--max-N");
   if (opt.drop_top_loss > 0) {
     SL_REQUIRE(static_cast<size_t>(opt.drop_top_loss) < obs.size(),
                "--drop-top-loss {}: only {} points in {}", opt.drop_top_loss, obs.size(), source);

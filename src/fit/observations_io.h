@@ -1,7 +1,7 @@
 // defines: scalelab::fit::ColumnNames, ReadOptions, read_observations,
 //          parse_csv_observations, parse_jsonl_observations, check_design
 //
-// Reads observations (N, D, C, loss, optionally run/step/U) from a CSV file with a header
+// Reads observations (N, D, C, loss, optionally run/step/U/name/error) from a CSV file with a header
 // row (RFC 4180: quoted fields may hold commas, newlines and "" escapes) or from JSONL
 // (one JSON object per line). Columns are found by name; published data map theirs:
 //
@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "fit/observations.h"
+#include "fit/row_filter.h"
 
 namespace scalelab::fit {
 
@@ -38,10 +39,18 @@ struct ColumnNames {
   std::string run;   // default "run", optional: points sharing a run form one curve
   std::string step;  // default "step", optional
   std::string U;     // default "U", optional: unique tokens (data-constrained law)
+  std::string name;  // optional, no default: text naming each row (Observation::name)
+  std::string error; // optional, no default: a downstream metric (Observation::error); empty cells are NaN
 };
 
 struct ReadOptions {
   ColumnNames cols;
+  // Row filters on text cells (row_filter.h), AND-ed, applied before any cell is parsed, so
+  // rows left out may hold anything. A filter's column must exist.
+  RowFilters where;
+  // An empty selection is returned as such instead of an InputError (the caller says
+  // which option selected nothing).
+  bool allow_empty = false;
   // Filters, applied in this order after parsing: N range, then dropping the K points
   // with the highest loss (Besiroglu et al. 2024 drop the 5 highest-loss Chinchilla points,
   // which sit far off the fitted surface).

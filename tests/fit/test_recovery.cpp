@@ -106,7 +106,8 @@ INSTANTIATE_TEST_SUITE_P(
         Recovery{"kaplan", opts("ND"), {8.8e13, 5.4e13, 0.076, 0.095}, {0.3, 0.3, 0.05, 0.05}},
         Recovery{"data-constrained", {}, {1.8, 480, 2100, 0.35, 0.37, 15.4, 5.3},
                  {0.03, 0.3, 0.3, 0.05, 0.05, 0.3, 0.3}},
-        Recovery{"bnsl", opts("N", 1), {1.5, 30, 0.1, 0.3, 3e8, 0.5}, {0.05, 0.5, 0.3, 0.2, 0.5, 0.5}}),
+        Recovery{"bnsl", opts("N", 1), {1.5, 30, 0.1, 0.3, 3e8, 0.5}, {0.05, 0.5, 0.3, 0.2, 0.5, 0.5}},
+        Recovery{"overtrain", {}, {1.8, 210, 370, 0.14}, {0.02, 0.2, 0.2, 0.03}}),
     [](const ::testing::TestParamInfo<Recovery>& info) {
       std::string n = info.param.law + "_" + info.param.options.variable;
       for (auto& ch : n)
