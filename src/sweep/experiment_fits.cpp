@@ -12,6 +12,7 @@
 #include "fit/approach3.h"
 #include "fit/forecast.h"
 #include "fit/law.h"
+#include "sweep/off_law_points.h"
 
 namespace scalelab::sweep {
 
@@ -55,9 +56,27 @@ ExperimentFits fit_experiment(RunStore& store, int64_t experiment_id, const FitS
   opt.threads = settings.threads;
   ExperimentFits out;
 
-  const fit::Observations points = experiment_observations(runs, false);
+  fit::Observations points = experiment_observations(runs, false);
   const auto law = fit::make_law("chinchilla");
+  // Points a law of (N, D) cannot describe bend the fit: left out, with a note, as long as
+  // enough points remain to determine the law.
+  std::string left_out;
+  const std::vector<OffLawPoint> off = find_off_law_points(points);
+  if (!off.empty() && static_cast<int>(points.size() - off.size()) > law->dim()) {
+    for (const OffLawPoint& p : off) {
+      std::erase_if(points, [&](const fit::Observation& o) { return o.run == p.run; });
+      out.notes.push_back(fmt::format("left out of the fit: {}: {}", p.run, p.why));
+      left_out += (left_out.empty() ? "" : ", ") + p.run;
+    }
+  } else if (!off.empty()) {
+    out.notes.push_back(fmt::format("{} point(s) sit off the law (first: {}: {}) but too few would remain without "
+                                    "them; they stay in the fit",
+                                    off.size(), off[0].run, off[0].why));
+  }
   out.approach3 = fit::fit_parametric(*law, points, opt);
+  if (!left_out.empty())
+    out.approach3->message += (out.approach3->message.empty() ? "" : "; ") +
+                              fmt::format("left out as off the law (pre-law plateau or repeated data): {}", left_out);
   store.save_fit(experiment_id, "approach3", out.approach3->to_json());
 
   // Approach 1 over cooled-down final points: each size with >= 2 budgets is one curve.

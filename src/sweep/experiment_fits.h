@@ -6,6 +6,8 @@
 // always; approach 1 when sizes have several budgets (WSD branches count: the envelope is
 // taken over cooled-down final points, one curve per size); approach 2 when the spec has
 // IsoFLOP budgets. Held-out runs are forecast from the approach-3 fit before they train.
+// Final points off the law (off_law_points.h: a pre-law plateau, a rise with more data)
+// are left out of the fits, with a note, while enough points remain.
 //
 //   ExperimentFits f = fit_experiment(store, exp_id, {});   // saves "approach3", ...
 //   Json fc = forecast_heldout(*f.approach3, run);          // {"predicted", "lo", "hi", ...}
