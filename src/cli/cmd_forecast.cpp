@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "core/training_compute.h"
 #include "fit/forecast.h"
 
 namespace scalelab::cli {
@@ -29,7 +30,7 @@ void run_forecast(const ForecastCliOptions& o, bool has_N, bool has_D, bool has_
     fmt::print("forecast at budget C = {:.4g} FLOPs ({}; {})\n", o.C,
                fit::FitModel(f).compute_only() ? "law in C alone" : "compute-optimal", o.fit_path);
   else
-    fmt::print("forecast at N = {:.4g}, D = {:.4g} (C = 6ND = {:.4g} FLOPs; {})\n", o.N, o.D, 6 * o.N * o.D,
+    fmt::print("forecast at N = {:.4g}, D = {:.4g} (C = 6ND = {:.4g} FLOPs; {})\n", o.N, o.D, training_compute(o.N, o.D),
                o.fit_path);
   fmt::print("{}", fit::format_estimates(e, f.ci_level));
   if (f.samples.size() < 2) fmt::print("(no bootstrap draws in the fit: refit with --bootstrap K for CIs)\n");
@@ -40,7 +41,7 @@ void run_forecast(const ForecastCliOptions& o, bool has_N, bool has_D, bool has_
     } else {
       j["N"] = o.N;
       j["D"] = o.D;
-      j["C"] = 6 * o.N * o.D;
+      j["C"] = training_compute(o.N, o.D);
     }
     if (o.U > 0) j["U"] = o.U;
     j["estimates"] = fit::estimates_to_json(e);

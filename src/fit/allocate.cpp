@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/training_compute.h"
 #include "fit/cost.h"
 #include "fit/power_fit.h"
 
@@ -45,7 +46,7 @@ InferenceAware inference_optimal(const FitModel& m, std::span<const double> p, d
   auto total = [&](double x) {
     double N = std::exp(x);
     double D = tokens_for_loss(m, p, N, target, U);
-    return std::isfinite(D) ? 6 * N * D + 2 * N * D_inf : kInf;
+    return std::isfinite(D) ? training_compute(N, D) + inference_compute(N, D_inf) : kInf;
   };
   // Inference tokens push N below the compute-optimal N*, by many decades when D_inf is
   // huge; the scan covers N* e^-16 .. N* e^4 in steps of 0.05 in log N.
@@ -64,16 +65,17 @@ InferenceAware inference_optimal(const FitModel& m, std::span<const double> p, d
   InferenceAware r;
   r.N = std::exp(x);
   r.D_train = tokens_for_loss(m, p, r.N, target, U);
-  r.train_flops = 6 * r.N * r.D_train;
+  r.train_flops = training_compute(r.N, r.D_train);
   r.inference_flops = 2 * r.N * D_inf;
   r.total = r.train_flops + r.inference_flops;
   r.baseline_N = baseline.N;
   r.baseline_D = baseline.D;
-  r.baseline_total = 6 * baseline.N * baseline.D + 2 * baseline.N * D_inf;
+  r.baseline_total = training_compute(baseline.N, baseline.D) + inference_compute(baseline.N, D_inf);
   // The baseline is feasible, so the optimum is never worse, up to the search tolerance.
   if (r.total > r.baseline_total) {
     r.N = baseline.N, r.D_train = baseline.D;
-    r.train_flops = 6 * r.N * r.D_train, r.inference_flops = 2 * r.N * D_inf, r.total = r.baseline_total;
+    r.train_flops = training_compute(r.N, r.D_train), r.inference_flops = inference_compute(r.N, D_inf),
+    r.total = r.baseline_total;
   }
   r.saving = 1 - r.total / r.baseline_total;
   return r;
@@ -131,7 +133,7 @@ Estimates allocate_data_constrained(const FitResult& fit, double C, double U) {
     double capped = 0;
     if (!dc_law && o.D > U) {
       o.D = U;
-      o.N = C / (6 * U);
+      o.N = params_at_compute(C, U);
       capped = 1;
     }
     std::vector<double> v{o.N, o.D, o.D / U, capped};

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "core/training_compute.h"
 #include "fit/derived.h"
 #include "fit/power_fit.h"
 
@@ -151,7 +152,7 @@ std::vector<EnvelopePoint> envelope_of(const std::vector<const Curve*>& cs, cons
 PowerAllocation fit_envelope(const std::vector<EnvelopePoint>& env) {
   std::vector<double> x, n, d;
   for (const auto& e : env) {
-    x.push_back(e.C / 6.0);
+    x.push_back(e.C / kFlopsPerParamToken);
     n.push_back(e.N);
     d.push_back(e.D);
   }

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/training_compute.h"
 #include "fit/fit_result.h"
 #include "fit/observations.h"
 
@@ -66,7 +67,7 @@ FitResult allocation_fit_result(int approach, const PowerAllocation& best, const
 
 // D_opt / N_opt at budget C (FLOPs).
 inline double tokens_per_param(const PowerAllocation& p, double C) {
-  return (p.H / p.G) * std::pow(C / 6.0, p.b - p.a);
+  return (p.H / p.G) * std::pow(C / kFlopsPerParamToken, p.b - p.a);
 }
 
 }  // namespace scalelab::fit

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "core/training_compute.h"
 #include "fit/approach1.h"
 #include "fit/power_fit.h"
 
@@ -59,7 +60,7 @@ IsoFlopProfile profile_from(double C, const std::vector<double>& t, const std::v
   p.c1 = par->c1;
   p.c2 = par->c2;
   p.N_opt = std::exp(x);
-  p.D_opt = C / (6 * p.N_opt);
+  p.D_opt = tokens_at_compute(C, p.N_opt);
   p.loss_min = par->c0 + par->c1 * x + par->c2 * x * x;
   p.inside = x >= tmin && x <= tmax;
   return p;
@@ -79,7 +80,7 @@ PowerAllocation fit_minima(const std::vector<IsoFlopProfile>& ps) {
   std::vector<double> x, n, d;
   for (const auto& p : ps) {
     if (!p.usable) continue;
-    x.push_back(p.C / 6.0);
+    x.push_back(p.C / kFlopsPerParamToken);
     n.push_back(p.N_opt);
     d.push_back(p.D_opt);
   }

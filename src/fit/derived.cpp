@@ -2,6 +2,7 @@
 #include "fit/derived.h"
 
 #include "core/error.h"
+#include "core/training_compute.h"
 
 #include <algorithm>
 #include <cmath>
@@ -28,8 +29,8 @@ ComputeOptimal chinchilla_optimal(std::span<const double> params, double C) {
   SL_REQUIRE(std::isfinite(C) && C > 0, "budget: C must be a positive FLOP count, got {:g}", C);
   ChinchillaAllocation al = chinchilla_allocation(params);
   ComputeOptimal out;
-  out.N = al.G * std::pow(C / 6.0, al.a);
-  out.D = C / (6.0 * out.N);
+  out.N = al.G * std::pow(C / kFlopsPerParamToken, al.a);
+  out.D = tokens_at_compute(C, out.N);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/training_compute.h"
 
 namespace scalelab::fit {
 namespace {
@@ -31,7 +32,7 @@ Eigen::VectorXd jacobian_row(const Law& law, const std::vector<double>& theta, c
 Points points_of(Observations obs) {
   for (Observation& o : obs) {
     if (o.loss <= 0) o.loss = 1;
-    if (o.C <= 0) o.C = 6 * o.N * o.D;
+    if (o.C <= 0) o.C = training_compute(o.N, o.D);
   }
   return Points::from(obs);
 }

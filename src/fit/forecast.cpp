@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/training_compute.h"
 #include "fit/power_fit.h"
 
 namespace scalelab::fit {
@@ -107,7 +108,7 @@ double FitModel::loss(std::span<const double> p, double N, double D, double U) c
   Observation x;
   x.N = N;
   x.D = D;
-  x.C = 6 * N * D;
+  x.C = training_compute(N, D);
   x.U = U;
   return law_->predict(p, x);
 }
@@ -124,7 +125,7 @@ ComputeOptimal FitModel::optimal(std::span<const double> p, double C, double U) 
   if (!law_) {
     ComputeOptimal o;
     o.N = p[0] * std::pow(C / 6, p[1]);  // G (C/6)^a
-    o.D = C / (6 * o.N);
+    o.D = tokens_at_compute(C, o.N);
     return o;
   }
   SL_REQUIRE(!compute_only(), "law {} in C alone predicts loss at a budget but not how to split it into N and D",
@@ -133,7 +134,7 @@ ComputeOptimal FitModel::optimal(std::span<const double> p, double C, double U) 
   // Loss along the iso-compute line as a function of x = log N; D = C / (6 e^x).
   const double xmax = std::log(C / 6);
   auto f = [&](double x) {
-    double v = loss(p, std::exp(x), C / (6 * std::exp(x)), U);
+    double v = loss(p, std::exp(x), tokens_at_compute(C, std::exp(x)), U);
     return std::isnan(v) ? std::numeric_limits<double>::infinity() : v;
   };
   const int M = 400;
@@ -151,7 +152,7 @@ ComputeOptimal FitModel::optimal(std::span<const double> p, double C, double U) 
   double x = golden_section_min(f, xmax * (best - 1) / M, xmax * (best + 1) / M);
   ComputeOptimal o;
   o.N = std::exp(x);
-  o.D = C / (6 * o.N);
+  o.D = tokens_at_compute(C, o.N);
   return o;
 }
 

@@ -12,6 +12,7 @@
 //   log L = LSE(e, la + eta (log M - log C), lb - eta (log M + log C)),
 // the same stable log-sum-exp as the Chinchilla law (law_families.h, lse3).
 #include "core/error.h"
+#include "core/training_compute.h"
 #include "fit/law_families.h"
 
 #include <cmath>
@@ -36,7 +37,7 @@ class OvertrainLaw final : public Law {
   std::string columns() const override { return "ND"; }
 
   double predict(std::span<const double> p, const Observation& x) const override {
-    double M = x.D / x.N, C = 6 * x.N * x.D;
+    double M = x.D / x.N, C = training_compute(x.N, x.D);
     return p[0] + (p[1] * std::pow(M, p[3]) + p[2] * std::pow(M, -p[3])) * std::pow(C, -p[3]);
   }
 

@@ -12,6 +12,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "core/training_compute.h"
 
 namespace scalelab::fit {
 namespace {
@@ -234,8 +235,8 @@ Observations table_to_observations(const Table& t, const std::string& source, co
     if (!empty(r, iD)) o.D = positive(r, iD);
     if (!empty(r, iC)) o.C = positive(r, iC);
     SL_REQUIRE(o.D > 0 || o.C > 0, "{}: line {}: both tokens D and compute C are empty", source, r.line);
-    if (o.D == 0) o.D = o.C / (6.0 * o.N);
-    if (o.C == 0) o.C = 6.0 * o.N * o.D;
+    if (o.D == 0) o.D = tokens_at_compute(o.C, o.N);
+    if (o.C == 0) o.C = training_compute(o.N, o.D);
     SL_REQUIRE(std::isfinite(o.C) && std::isfinite(o.D) && o.D > 0,
                "{}: line {}: derived D or C overflows (N = {}, D = {}, C = {})", source, r.line, o.N, o.D, o.C);
     if (!empty(r, iU)) o.U = positive(r, iU);

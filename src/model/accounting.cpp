@@ -1,5 +1,7 @@
 #include "model/accounting.h"
 
+#include "core/training_compute.h"
+
 namespace scalelab {
 
 ParamCounts count_params(const ModelConfig& cfg) {
@@ -20,8 +22,8 @@ FlopCounts count_flops(const ModelConfig& cfg) {
   const double H = static_cast<double>(cfg.n_head);
   FlopCounts f;
   const double n = static_cast<double>(count_params(cfg).nonembedding);
-  f.per_token_6n = 6.0 * n;
-  f.per_token_6n_attn = 6.0 * n + 6.0 * L * T * C;
+  f.per_token_6n = training_compute(n, 1.0);
+  f.per_token_6n_attn = f.per_token_6n + 6.0 * L * T * C;
 
   // Hoffmann et al. 2022, appendix F, forward FLOPs of one sequence of length T with
   // key_size * heads = C and ffw_size = 4C:

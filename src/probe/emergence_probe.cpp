@@ -14,6 +14,7 @@
 
 #include "core/count_format.h"
 #include "core/error.h"
+#include "core/training_compute.h"
 #include "data/tasks.h"
 #include "probe/figures.h"
 #include "probe/metric_fits.h"
@@ -93,7 +94,7 @@ Json run_emergence_probe(const ProbeContext& ctx) {
       r.step = m.step;
       r.tokens = m.tokens;
       r.final = snap.final;
-      r.C = 6.0 * run.N * static_cast<double>(m.tokens);
+      r.C = training_compute(run.N, static_cast<double>(m.tokens));
       r.summary = summarize(scores);
       r.metric[0] = r.summary.exact_match;
       r.metric[1] = r.summary.token_accuracy;
@@ -226,7 +227,7 @@ Json run_emergence_probe(const ProbeContext& ctx) {
       f["series"].push_back(series_json("N = " + short_count(run.N), x, y, {.color_value = run.N, .marker = "circle"}));
       if (std::isfinite(first_C))
         passed.push_back(fmt::format("N = {} at C = {:.2g} FLOP ({} tokens)", short_count(run.N), first_C,
-                                     short_count(first_C / (6.0 * run.N))));
+                                     short_count(tokens_at_compute(first_C, run.N))));
       else
         never.push_back(short_count(run.N));
     }

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/training_compute.h"
 #include "fit/approach2.h"
 #include "fit/fit_result.h"
 #include "fit/forecast.h"
@@ -100,7 +101,7 @@ ReportData build_report_data(const sweep::RunStore& store, const std::string& ex
   d.title = fmt::format("scalelab: {}", experiment);
   d.experiment = experiment;
   d.spec_text = exp.spec;
-  d.flops_convention = "6ND, N non-embedding";
+  d.flops_convention = fmt::format("{}, N non-embedding", kComputeConvention);
 
   std::optional<fit::FitResult> fit3;
   if (auto j = store.fit(exp.id, "approach3")) fit3 = fit::fit_from_json(*j, "store fit approach3");
@@ -130,7 +131,9 @@ ReportData build_report_data(const sweep::RunStore& store, const std::string& ex
       if (std::isfinite(p.loss) && tokens > 0) c.train_tokens.push_back(tokens), c.train_loss.push_back(p.loss);
     }
     d.curves.push_back(std::move(c));
-    RunPoint pt{r.name, N, D, 6.0 * N * D, r.result.at("final_val_loss").get<double>(), heldout, kMissing, kMissing};
+    // The compute the run recorded under the convention (older runs: computed the same way).
+    const double C = r.result.value("flops", training_compute(N, D));
+    RunPoint pt{r.name, N, D, C, r.result.at("final_val_loss").get<double>(), heldout, kMissing, kMissing};
     if (fit3) {
       pt.fitted = fit3->predict(fit::Observation{.N = N, .D = D, .C = pt.C});
       pt.residual = std::log(pt.loss) - std::log(pt.fitted);
@@ -149,7 +152,7 @@ ReportData build_report_data(const sweep::RunStore& store, const std::string& ex
       Line l{fmt::format("N = {}", short_count(N)), {}, {}};
       for (double C : log_grid(lo, hi, 60)) {
         l.x.push_back(C);
-        l.y.push_back(model.loss(fit3->params, N, C / (6.0 * N)));
+        l.y.push_back(model.loss(fit3->params, N, tokens_at_compute(C, N)));
       }
       d.law_by_size.push_back(std::move(l));
     }

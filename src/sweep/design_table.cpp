@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/training_compute.h"
 #include "fit/design_check.h"
 #include "fit/law.h"
 
@@ -28,7 +29,7 @@ std::string format_design_check(const Plan& plan, double noise) {
     fit::Observation o;
     o.N = static_cast<double>(r.params_nonembedding);
     o.D = static_cast<double>(r.tokens);
-    o.C = 6 * o.N * o.D;
+    o.C = training_compute(o.N, o.D);
     o.run = r.name;
     (r.heldout ? targets : design).push_back(o);
     if (!r.heldout) budgets.insert(r.tokens);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/training_compute.h"
 #include "fit/approach1.h"
 #include "fit/approach2.h"
 #include "fit/approach3.h"
@@ -40,7 +41,7 @@ fit::Observations experiment_observations(const std::vector<RunRecord>& runs, bo
     fit::Observation o;
     o.N = r.result.at("params_nonembedding").get<double>();
     o.D = r.result.at("tokens_trained").get<double>();
-    o.C = 6.0 * o.N * o.D;
+    o.C = training_compute(o.N, o.D);
     o.loss = r.result.at("final_val_loss").get<double>();
     o.run = r.name;
     obs.push_back(o);
@@ -121,7 +122,7 @@ Json forecast_heldout(const fit::FitResult& fit, const RunRecord& run) {
               {"ci_level", fit.ci_level},
               {"N", N},
               {"D", D},
-              {"C", 6.0 * N * D},
+              {"C", training_compute(N, D)},
               {"law", fit.law},
               {"fit_points", fit.points},
               {"saved_at", utc_now()}};

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "core/training_compute.h"
 #include "sweep/run_store.h"
 
 namespace scalelab::sweep {
@@ -75,7 +76,7 @@ std::vector<Row> curve_rows(const RunStore& store, const std::vector<RunRecord>&
                       {"N", N},
                       {"N_total", N_total},
                       {"D", c.tokens},
-                      {"C", 6.0 * n * d},
+                      {"C", training_compute(n, d)},
                       {"loss", c.val_loss},
                       {"train_loss", finite_or_nan(c.loss)},
                       {"heldout", heldout(r) ? 1 : 0}});

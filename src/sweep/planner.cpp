@@ -10,10 +10,11 @@
 
 #include <fmt/format.h>
 
-#include "core/count_format.h"
 #include "core/config.h"
+#include "core/count_format.h"
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/training_compute.h"
 #include "data/corpus.h"
 #include "model/accounting.h"
 #include "train/schedule.h"
@@ -157,7 +158,7 @@ Plan make_plan(const ExperimentSpec& spec, const PlanOptions& options) {
     for (double c : spec.isoflop_flops)
       for (const Shape& s : iso_sizes) {
         const double n = nonembedding(base.model, s);
-        cands.push_back({"isoflop", s, steps_for(c / (6.0 * n), "isoflop.flops", n), seed, "isoflop"});
+        cands.push_back({"isoflop", s, steps_for(tokens_at_compute(c, n), "isoflop.flops", n), seed, "isoflop"});
       }
     auto add_explicit = [&](const HeldOut& h, const std::string& kind, const std::string& table) {
       if (!h.seeds.empty() && std::find(h.seeds.begin(), h.seeds.end(), seed) == h.seeds.end()) return;
@@ -197,7 +198,7 @@ Plan make_plan(const ExperimentSpec& spec, const PlanOptions& options) {
     }
     r.steps = c.steps;
     r.tokens = c.steps * tokens_per_step;
-    r.flops = 6.0 * static_cast<double>(pc.nonembedding) * static_cast<double>(r.tokens);
+    r.flops = training_compute(static_cast<double>(pc.nonembedding), static_cast<double>(r.tokens));
     r.flops_full = count_flops(r.config.model).per_token_full * static_cast<double>(r.tokens);
     r.epochs = static_cast<double>(r.tokens) / static_cast<double>(std::max<int64_t>(1, plan.corpus_train_tokens));
     r.tokens_to_train = r.tokens;

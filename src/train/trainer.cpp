@@ -9,10 +9,11 @@
 
 #include "backend/backend.h"
 #include "backend/cpu/blas_runtime.h"
-#include "core/simd_path.h"
 #include "backend/gpt.h"
 #include "core/error.h"
 #include "core/progress.h"
+#include "core/simd_path.h"
+#include "core/training_compute.h"
 #include "data/loader.h"
 #include "model/accounting.h"
 #include "train/checkpoint.h"
@@ -313,10 +314,12 @@ Json Trainer::make_summary() const {
   s["params_total"] = n.total;
   s["params_nonembedding"] = n.nonembedding;
   s["params_embedding"] = n.embedding;
-  // flops_per_token is the 6N convention (Kaplan et al. 2020, eq. 2.1); the full count
-  // with attention and logits (Hoffmann et al. 2022, appendix F) is given beside it.
+  // flops is training compute under scalelab's named convention (core/training_compute.h:
+  // 6ND, Kaplan et al. 2020, eq. 2.1); the full count with attention and logits (Hoffmann
+  // et al. 2022, appendix F) is given beside it.
+  s["flops"] = training_compute(static_cast<double>(n.nonembedding), static_cast<double>(tokens));
+  s["flops_convention"] = kComputeConvention;
   s["flops_per_token"] = f.per_token_6n;
-  s["flops_convention"] = "6N";
   s["flops_per_token_6n"] = f.per_token_6n;
   s["flops_per_token_6n_attn"] = f.per_token_6n_attn;
   s["flops_per_token_full"] = f.per_token_full;

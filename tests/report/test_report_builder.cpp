@@ -140,6 +140,27 @@ TEST(ReportBuilder, TheStoryFollowsTheStoredLawsOwnFormulaAndNames) {
   EXPECT_NE(html.find(power.formula), std::string::npos);
 }
 
+// A run's compute is what the run recorded under the named convention ("flops"); a run of
+// an older scalelab without it is counted the same way, 6 N D.
+TEST(ReportBuilder, RunsComputeIsTheOneTheyRecorded) {
+  ScratchDir dir;
+  RunStore store(dir / "s.sqlite");
+  const int64_t exp = store.upsert_experiment("c", "", "h");
+  const std::vector<int64_t> ids = store.add_runs(exp, {row("recorded", 1e4, 1e6, false), row("older", 2e4, 1e6, false)});
+  Json recorded = result(1e4, 1e6, 3.0);
+  recorded["flops"] = 7.5e10;  // e.g. imported from a tool that counts differently
+  recorded["flops_convention"] = "6ND";
+  ASSERT_TRUE(store.try_claim(ids[0], RunStore::this_owner()));
+  ASSERT_TRUE(store.finish_run(ids[0], RunStore::this_owner(), recorded, {}));
+  ASSERT_TRUE(store.try_claim(ids[1], RunStore::this_owner()));
+  ASSERT_TRUE(store.finish_run(ids[1], RunStore::this_owner(), result(2e4, 1e6, 2.9), {}));
+  const ReportData d = build_report_data(store, "c");
+  ASSERT_EQ(d.points.size(), 2u);
+  EXPECT_EQ(d.points[0].C, 7.5e10);
+  EXPECT_EQ(d.points[1].C, 6 * 2e4 * 1e6);
+  EXPECT_EQ(d.flops_convention, "6ND, N non-embedding");
+}
+
 // The calibration table gathers the held-out forecasts of every experiment in the store and
 // says which intervals covered the loss the run reached.
 TEST(ReportBuilder, CalibrationTableCoversEveryExperimentsHeldOutForecasts) {

@@ -183,6 +183,9 @@ TEST(Trainer, SummaryHasCountsLossesAndConfig) {
   EXPECT_EQ(s["flops_per_token_6n"], 6.0 * s["params_nonembedding"].get<double>());
   EXPECT_GT(s["flops_per_token_full"].get<double>(), s["flops_per_token_6n"].get<double>());
   EXPECT_EQ(s["tokens_trained"], 3 * 4 * 2 * 32);
+  // Training compute under the named convention (core/training_compute.h): 6 N D.
+  EXPECT_EQ(s["flops_convention"], "6ND");
+  EXPECT_EQ(s["flops"], 6.0 * s["params_nonembedding"].get<double>() * s["tokens_trained"].get<double>());
   EXPECT_TRUE(s["final_train_loss"].is_number());
   EXPECT_TRUE(s["final_val_loss"].is_number());
   // Byte tokenizer: bpb = loss / ln 2 exactly.
