@@ -39,6 +39,7 @@ void run_demo(DemoArgs a) {
   Timer wall;
   const std::filesystem::path out = a.out;
   a.sweep.store = (out / "store.sqlite").string();
+  a.sweep.refuse_repeated_data = true;  // never a forecast from a ladder that repeats a small corpus
   const sweep::ExperimentSpec spec = sweep::demo_spec();
   const sweep::SweepResult r = run_sweep_command(spec, a.sweep);
   if (r.interrupted) return;

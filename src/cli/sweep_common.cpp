@@ -1,6 +1,8 @@
 // Shared by `sweep`, `demo` and `worker` (sweep_common.h).
 #include "cli/sweep_common.h"
 
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <sstream>
 #include <thread>
@@ -10,6 +12,7 @@
 
 #include "cli/command.h"
 #include "cli/stop_signals.h"
+#include "core/count_format.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "sweep/child_process.h"
@@ -198,6 +201,17 @@ sweep::SweepResult run_sweep_command(const sweep::ExperimentSpec& spec, const Sw
                               .probe = !o.no_probe,
                               .sets = sets,
                               .heldout_threads = slurm ? o.slurm.cpus_per_run : 0});
+  if (o.refuse_repeated_data) {
+    const auto most = std::max_element(plan.runs.begin(), plan.runs.end(),
+                                       [](const sweep::PlannedRun& a, const sweep::PlannedRun& b) { return a.epochs < b.epochs; });
+    SL_REQUIRE(most == plan.runs.end() || most->epochs <= spec.max_epochs,
+               "{}: the corpus has {} training tokens, too few for this design: run {} would see it {:.1f} times, more "
+               "than experiment.max_epochs = {:g}, where the loss no longer follows the law; use a corpus of at least {} "
+               "training tokens",
+               spec.name, short_count(static_cast<double>(plan.corpus_train_tokens)), most->name, most->epochs,
+               spec.max_epochs,
+               short_count(std::ceil(static_cast<double>(plan.corpus_train_tokens) * most->epochs / spec.max_epochs)));
+  }
   if (slurm) {
     return run_slurm_sweep(spec, plan, o, o.workers > 0 ? o.workers : static_cast<int>(plan.runs.size()));
   }

@@ -40,6 +40,10 @@ struct SweepCliOptions {
   std::vector<std::string> sets;  // --set section.key=value for every run
   std::string device, precision;  // shorthands for --set train.device / train.precision
   bool no_train = false;     // sweep --no-train: record the plan in the store for workers
+  // Refuse a plan whose runs repeat the corpus more than experiment.max_epochs times
+  // (the demo: a forecast from a ladder that repeats data the law does not model would
+  // be silently wrong); otherwise such runs are a warning.
+  bool refuse_repeated_data = false;
   std::string executor = "local";  // local or slurm
   SlurmCliOptions slurm;
 };

@@ -122,6 +122,20 @@ TEST(SweepCli, PlanChecksTheDesignBeforeAnythingTrains) {
   EXPECT_EQ(r.err, "error: --noise: expected a fraction of the loss in (0, 1), got 0\n");
 }
 
+// The demo never forecasts from a ladder that repeats a small corpus more than its
+// max_epochs: one line that says so and how large a corpus it needs; nothing written.
+TEST(SweepCli, DemoRefusesACorpusTooSmallForItsDesign) {
+  ScratchDir dir;
+  const CliResult r = scalelab(dir, "demo --out " + quote((dir / "demo").string()) + " --no-probe --set data.path=" +
+                                        quote(SCALELAB_SOURCE_DIR "/tests/data/corpus/train_sample.txt"));
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_TRUE(r.err.starts_with("error: demo: the corpus has ")) << r.err;
+  EXPECT_NE(r.err.find("more than experiment.max_epochs = 5"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("use a corpus of at least"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "demo"));
+}
+
 TEST(SweepCli, ImpossibleBudget) {
   ScratchDir dir;
   std::string text = tiny_spec();
