@@ -22,7 +22,7 @@ std::string width(double hw) { return std::isfinite(hw) ? fmt::format("+-{:.1f}%
 
 }  // namespace
 
-std::string format_design_check(const Plan& plan, double noise) {
+std::string format_design_check(const Plan& plan, double noise, const fit::FitResult* prior_fit) {
   fit::Observations design, targets;
   std::set<int64_t> budgets;
   for (const PlannedRun& r : plan.runs) {
@@ -39,11 +39,24 @@ std::string format_design_check(const Plan& plan, double noise) {
   if (static_cast<int>(design.size()) < law->dim())
     return out + fmt::format("{} ladder run(s) cannot determine the {} parameters of the Chinchilla law\n",
                              design.size(), law->dim());
-  const fit::DesignPrior prior = fit::chinchilla_prior(design);
-  const fit::DesignCheck c = fit::check_design_precision(*law, prior.params, design, targets, noise);
+  std::vector<double> params;
+  std::string world;
+  if (prior_fit) {
+    SL_REQUIRE(prior_fit->law == law->name(), "--prior: a {} fit, expected a {} fit (the law the sweep fits)",
+               prior_fit->law, law->name());
+    params = prior_fit->params;
+    world = fmt::format("the fitted law {} with", prior_fit->formula);
+    for (size_t i = 0; i < params.size(); ++i)
+      world += fmt::format("{} {} = {:.4g}", i ? "," : "", prior_fit->names[i], params[i]);
+  } else {
+    const fit::DesignPrior prior = fit::chinchilla_prior(design);
+    params = prior.params;
+    world = prior.describe();
+  }
+  const fit::DesignCheck c = fit::check_design_precision(*law, params, design, targets, noise);
   out += fmt::format("expected 90% intervals of the fitted law (Fisher information at the planned points; prior: {}; "
                      "final losses scattered by {:g}% around the law)\n",
-                     prior.describe(), 100 * noise);
+                     world, 100 * noise);
   std::vector<std::string> weak, blind;
   for (const fit::ParamPrecision& p : c.params) {
     const bool key = p.name == "E" || p.name == "alpha" || p.name == "beta";

@@ -9,15 +9,19 @@
 // what to change.
 //
 //   fmt::print("{}", format_design_check(plan, 0.01));
+//   fmt::print("{}", format_design_check(plan, 0.01, &earlier_fit));   // that world instead
 #pragma once
 
 #include <string>
 
+#include "fit/fit_result.h"
 #include "sweep/planner.h"
 
 namespace scalelab::sweep {
 
-// The block of text: one line per parameter and per held-out run, then the warnings.
-std::string format_design_check(const Plan& plan, double noise);
+// The block of text: one line per parameter and per held-out run, then the warnings. The
+// prior world is `prior` (a Chinchilla fit, e.g. of an earlier ladder of the same
+// family) when given, else fit::chinchilla_prior's shape scaled to the ladder.
+std::string format_design_check(const Plan& plan, double noise, const fit::FitResult* prior = nullptr);
 
 }  // namespace scalelab::sweep

@@ -120,6 +120,21 @@ TEST(SweepCli, PlanChecksTheDesignBeforeAnythingTrains) {
   r = scalelab(dir, "plan " + quote(dir.path() / "three.toml") + kFast + " --noise 0");
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err, "error: --noise: expected a fraction of the loss in (0, 1), got 0\n");
+  EXPECT_TRUE(r.out.empty()) << r.out;
+
+  // --prior: an earlier fit is the world the design is judged in; it must be a Chinchilla fit.
+  const std::string points = quote(SCALELAB_SOURCE_DIR "/tests/data/chinchilla_points.csv");
+  const std::string cols = " --n-col 'Model Size' --c-col 'Training FLOP' --max-starts 50";
+  ASSERT_EQ(scalelab(dir, "fit " + points + cols + " --law chinchilla --json " + quote(dir.path() / "chin.json")).code, 0);
+  r = scalelab(dir, "plan " + quote(dir.path() / "three.toml") + kFast + " --prior " + quote(dir.path() / "chin.json"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("prior: the fitted law L(N,D) = E + A/N^alpha + B/D^beta with E = "), std::string::npos) << r.out;
+  ASSERT_EQ(scalelab(dir, "fit " + points + cols + " --law power --variable C --json " + quote(dir.path() / "pow.json")).code,
+            0);
+  r = scalelab(dir, "plan " + quote(dir.path() / "three.toml") + kFast + " --prior " + quote(dir.path() / "pow.json"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "error: --prior: a power fit, expected a chinchilla fit (the law the sweep fits)\n");
+  EXPECT_TRUE(r.out.empty()) << r.out;
 }
 
 // The demo never forecasts from a ladder that repeats a small corpus more than its
