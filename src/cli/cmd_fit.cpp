@@ -2,7 +2,8 @@
 // Reads observations (fit/observations_io.h), fits a scaling law by approach 3
 // (fit/approach3.h) or the allocation power laws by approaches 1 and 2
 // (fit/approach1.h, fit/approach2.h), prints a table and optionally writes the FitResult
-// JSON atomically.
+// JSON atomically. `--law annealing` instead fits a law of whole training curves under
+// their learning-rate schedules (fit/schedule_law.h) to rows of (run, step, lr, loss).
 //
 // Rows (fit/row_filter.h): `--where COL=V[,V..]` (repeatable, AND-ed) keeps rows; of those,
 // `--heldout COL=V[,V..]` rows are never fitted but forecast (fit/heldout.h); the law is
@@ -26,6 +27,7 @@
 #include "fit/heldout.h"
 #include "fit/observations_io.h"
 #include "fit/row_filter.h"
+#include "fit/schedule_law.h"
 
 namespace scalelab::cli {
 namespace {
@@ -38,6 +40,7 @@ struct FitCliOptions {
   std::string objective = "huber-log";
   std::vector<std::string> where;  // --where, AND-ed
   std::string heldout, fit_rows, error_fit_rows;
+  std::string lr_col;  // --law annealing: the learning-rate column
   fit::FitOptions fit;
   fit::LawOptions law_options;
   fit::ReadOptions read;
@@ -138,7 +141,39 @@ FitRows select_rows(const FitCliOptions& o) {
   return rows;
 }
 
+// --law annealing: a law of whole training curves (fit/schedule_law.h), read as rows of
+// (run, step, lr, loss), e.g. a trainer's metrics.jsonl.
+void run_curve_fit(const FitCliOptions& o) {
+  SL_REQUIRE(o.where.empty() && o.heldout.empty() && o.read.cols.error.empty(),
+             "--law annealing fits whole training curves; --where, --heldout and --error-col are for laws of (N, D)");
+  fit::CurveColumns cols;
+  if (!o.read.cols.run.empty()) cols.run = o.read.cols.run;
+  if (!o.read.cols.step.empty()) cols.step = o.read.cols.step;
+  if (o.read.cols.loss != "loss") cols.loss = o.read.cols.loss;
+  if (!o.lr_col.empty()) cols.lr = o.lr_col;
+  const std::vector<fit::ScheduleCurve> curves = fit::read_schedule_curves(o.data, cols);
+  const fit::AnnealingFit f = fit::fit_annealing_law(curves, {});
+  fmt::print("law annealing (Tissue et al. 2024): L(s) = L0 + A*S1(s)^-alpha - C*S2(s), S1 the summed learning rate, "
+             "S2 the annealing area (momentum lambda = {:g})\n",
+             f.lambda);
+  fmt::print("  {} run(s), {} points (the first 5% of each run left out), rmse {:.4g}\n", curves.size(), f.points, f.rmse);
+  fmt::print("  L0 {:.6g}  A {:.6g}  alpha {:.6g}  C {:.6g}\n", f.L0, f.A, f.alpha, f.C);
+  if (f.at_search_edge())
+    fmt::print("warning: alpha sits at the edge of its search range: these curves do not determine the law (too "
+               "noisy, too short, or not a power law in the summed learning rate)\n");
+  for (const fit::ScheduleCurve& c : curves) {
+    const double last = fit::predict_annealing_curve(f, c.lr).back();
+    fmt::print("  {}: {} steps, last logged loss {:.5g}, the law at its last step {:.5g}\n", c.run, c.lr.size(),
+               c.loss.back(), last);
+  }
+  if (!o.json_out.empty()) {
+    write_json_atomic(o.json_out, f.to_json());
+    fmt::print("wrote {}\n", o.json_out);
+  }
+}
+
 void run_fit(FitCliOptions& o) {
+  if (o.law == "annealing") return run_curve_fit(o);
   SL_REQUIRE(o.approach >= 1 && o.approach <= 3, "--approach: {} is not 1, 2 or 3", o.approach);
   o.fit.objective = fit::parse_objective_kind(o.objective);
   o.fit.validate();
@@ -184,7 +219,10 @@ void setup_fit(CLI::App& app) {
   auto o = std::make_shared<FitCliOptions>();
   cmd->option_defaults()->always_capture_default();  // --help shows each option's default
   cmd->add_option("data", o->data, "CSV (header row) or JSONL (.jsonl) of observations")->required();
-  cmd->add_option("--law", o->law, "chinchilla | kaplan | power | data-constrained | bnsl | overtrain (approach 3)");
+  cmd->add_option("--law", o->law,
+                  "chinchilla | kaplan | power | data-constrained | bnsl | overtrain (approach 3); annealing: whole "
+                  "training curves under their learning-rate schedule (rows run, step, lr, loss)");
+  cmd->add_option("--lr-col", o->lr_col, "--law annealing: column of the learning rate (default lr)");
   cmd->add_option("--objective", o->objective,
                   "huber-log: summed Huber of log-loss residuals (Hoffmann et al. 2022); lsq: least squares on raw "
                   "loss (Gadre et al. 2024)");

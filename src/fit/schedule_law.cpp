@@ -16,6 +16,9 @@
 namespace scalelab::fit {
 namespace {
 
+// The profiled range of alpha.
+constexpr double kAlphaMin = 1e-3, kAlphaMax = 5.0;
+
 // The fitted points of all curves: S1, S2 and the loss.
 struct AreaPoints {
   std::vector<double> s1, s2, loss;
@@ -81,11 +84,12 @@ AnnealingFit fit_annealing_law(const std::vector<ScheduleCurve>& curves, const A
   SL_REQUIRE(*hi > *lo * (1 + 1e-9), "annealing law: every point is at one forward area; log more steps");
   for (double s : p.s1) SL_REQUIRE(s > 0, "annealing law: a learning rate sums to {} by a logged step", s);
 
-  // Profile alpha: a log grid over (1e-3, 5), then golden-section search around the best.
+  // Profile alpha: a log grid over (kAlphaMin, kAlphaMax), then golden-section search
+  // around the best.
   Eigen::VectorXd coef(3);
   auto sse = [&](double log_alpha) { return solve_linear(p, std::exp(log_alpha), coef); };
   constexpr int kGrid = 200;
-  const double g0 = std::log(1e-3), g1 = std::log(5.0);
+  const double g0 = std::log(kAlphaMin), g1 = std::log(kAlphaMax);
   double best_x = g0, best = std::numeric_limits<double>::infinity();
   for (int k = 0; k <= kGrid; ++k) {
     const double x = g0 + (g1 - g0) * k / kGrid;
@@ -124,6 +128,8 @@ std::vector<double> predict_annealing_curve(const AnnealingFit& f, const std::ve
   for (size_t i = 0; i < lr.size(); ++i) out[i] = f.L0 + f.A * std::pow(s1[i], -f.alpha) - f.C * s2[i];
   return out;
 }
+
+bool AnnealingFit::at_search_edge() const { return alpha < kAlphaMin * 1.05 || alpha > kAlphaMax / 1.05; }
 
 Json AnnealingFit::to_json() const {
   return {{"law", "annealing"},

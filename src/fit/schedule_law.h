@@ -61,6 +61,9 @@ struct AnnealingFit {
   double rmse = 0;  // root mean square residual of the loss (nats)
   std::vector<std::string> runs;
 
+  // Whether alpha ended at an end of the search range (1e-3, 5): the curves did not
+  // determine it, and the other parameters compensate.
+  bool at_search_edge() const;
   Json to_json() const;  // {"law": "annealing", "params": {...}, "lambda", "points", "rmse", "runs"}
   // InputError naming `source` when the JSON is not an annealing-law fit.
   static AnnealingFit from_json(const Json& j, const std::string& source);

@@ -51,6 +51,13 @@ class LrSchedule {
   int64_t cooldown_start_ = 0;
 };
 
+// A schedule written on one line, KIND:key=value,... with KIND cosine, wsd or constant and
+// keys steps and lr (required), warmup (0), floor (the min_lr_ratio, 0.1), cooldown (the
+// WSD cooldown fraction, 0.2) and shape (linear or 1-sqrt), e.g.
+// "wsd:steps=4096,lr=3e-3,warmup=20,cooldown=0.2". InputError naming `option`, the text and
+// what was expected.
+ScheduleConfig parse_schedule(const std::string& text, const std::string& option);
+
 // Names accepted for train.schedule and train.wsd_cooldown_shape.
 bool is_schedule_kind(const std::string& kind);
 bool is_cooldown_shape(const std::string& shape);

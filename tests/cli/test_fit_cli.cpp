@@ -13,7 +13,11 @@
 #include <sstream>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "core/json.h"
+#include "fit/schedule_law.h"
+#include "train/schedule.h"
 
 namespace {
 
@@ -216,7 +220,7 @@ TEST_F(FitCli, Approach1OnTrainingCurves) {
 
 TEST_F(FitCli, BadInputExitsTwoNamingTheCulprit) {
   const std::string out = path("never.json");
-  const std::string chin = "'" + data("chinchilla_points.csv") + "'";
+  const std::string chin = fmt::format("'{}'", data("chinchilla_points.csv"));
   expect_input_error("fit " + chin + " --json '" + out + "'", {"missing column \"N\"", "\"Model Size\""});
   expect_input_error("fit " + chin + " --n-col 'Model Size' --c-col FLOPs", {"\"FLOPs\"", "\"Training FLOP\""});
   expect_input_error("fit " + chin + " --n-col 'Model Size' --c-col 'Training FLOP' --law zipf", {"zipf"});
@@ -246,6 +250,48 @@ TEST_F(FitCli, BadInputExitsTwoNamingTheCulprit) {
   expect_input_error("allocate --fit '" + fit2 + "' --budget -5", {"--budget"});
   expect_input_error("allocate --fit '" + fit2 + "' --budget 1e21 --inference-tokens 1e12", {"loss law"});
   expect_input_error("allocate --fit '" + fit2 + "'", {"--budget"});
+}
+
+// Whole training curves: `fit --law annealing` on a constant and a cosine run written by a
+// known annealing law, logged every 10 steps (the reader interpolates the learning rate
+// between them), then `forecast --schedule` of a WSD run: the final loss of the law within
+// 0.3%, the curve as CSV; a schedule that does not parse is one line, exit 2.
+TEST_F(FitCli, AnnealingLawFitsCurvesAndForecastsAnotherSchedule) {
+  scalelab::fit::AnnealingFit truth;
+  truth.L0 = 1.7, truth.A = 0.9, truth.alpha = 0.45, truth.C = 0.35;
+  auto lr_of = [](const std::string& text) {
+    const scalelab::LrSchedule s(scalelab::parse_schedule(text, "test"));
+    std::vector<double> lr(static_cast<size_t>(s.config().total_steps));
+    for (size_t i = 0; i < lr.size(); ++i) lr[i] = s.lr(static_cast<int64_t>(i));
+    return lr;
+  };
+  std::string csv = "run,step,lr,loss\n";
+  for (const std::string run : {"constant:steps=4000,lr=1e-3,warmup=20", "cosine:steps=4000,lr=1e-3,warmup=20"}) {
+    const std::vector<double> lr = lr_of(run);
+    const std::vector<double> loss = scalelab::fit::predict_annealing_curve(truth, lr);
+    for (size_t s = 10; s <= lr.size(); s += 10) csv += fmt::format("\"{}\",{},{},{}\n", run, s, lr[s - 1], loss[s - 1]);
+  }
+  const std::string curves = write("curves.csv", csv);
+  CliRun r = scalelab("fit '" + curves + "' --law annealing --json '" + path("curve_fit.json") + "'");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("2 run(s), 760 points"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("warning"), std::string::npos) << r.out;
+  const std::string wsd = "wsd:steps=4000,lr=1e-3,warmup=20,cooldown=0.2";
+  r = scalelab("forecast --fit '" + path("curve_fit.json") + "' --schedule '" + wsd + "' --every 1000");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "step,lr,loss");
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 5);  // header + steps 1000..4000
+  const double actual = scalelab::fit::predict_annealing_curve(truth, lr_of(wsd)).back();
+  const double predicted = std::stod(r.out.substr(r.out.rfind(',') + 1));
+  EXPECT_NEAR(predicted / actual, 1.0, 0.003) << r.out;
+  EXPECT_NE(r.err.find("forecast: final loss"), std::string::npos) << r.err;
+  expect_input_error("forecast --fit '" + path("curve_fit.json") + "' --schedule 'wsd:steps=4000'",
+                     {"--schedule \"wsd:steps=4000\": lr is missing"});
+  expect_input_error("forecast --fit '" + path("curve_fit.json") + "' --schedule 'linear:steps=10,lr=1'",
+                     {"unknown kind \"linear\""});
+  expect_input_error("forecast --fit '" + data("chinchilla_points.csv") + "' --schedule '" + wsd + "'",
+                     {"chinchilla_points.csv"});
+  expect_input_error("fit '" + curves + "' --law annealing --lr-col eta", {"missing column \"eta\""});
 }
 
 }  // namespace

@@ -75,6 +75,7 @@ TEST(AnnealingLaw, FitsTwoSchedulesAndPredictsOthers) {
   EXPECT_NEAR(f.L0, kTruth.L0, 0.05);
   EXPECT_NEAR(f.C / kTruth.C, 1.0, 0.1);
   EXPECT_LT(f.rmse, 0.004);
+  EXPECT_FALSE(f.at_search_edge());
   EXPECT_EQ(f.points, 2 * 95);  // 100 logged steps each, the first 5% left out
   for (const auto& [kind, steps] : std::vector<std::pair<std::string, int>>{{"wsd", 4000}, {"cosine", 8000}}) {
     const std::vector<double> lr = schedule(kind, steps, peak);

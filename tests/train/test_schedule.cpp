@@ -6,6 +6,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "../core/core_testing.h"
+
 namespace scalelab {
 namespace {
 
@@ -100,6 +102,39 @@ TEST(Schedule, ConstantAfterWarmupAndWarmupLongerThanRun) {
   LrSchedule short_run(c);
   EXPECT_DOUBLE_EQ(short_run.lr(0), 0.2);
   EXPECT_DOUBLE_EQ(short_run.lr(4), 1.0);
+}
+
+// A schedule on one line (forecast --schedule): every key, the defaults, and a one-line
+// error naming the option for each kind of mistake.
+TEST(Schedule, ParsesOneLineSchedules) {
+  const ScheduleConfig c = parse_schedule("wsd:steps=4096,lr=3e-3,warmup=20,floor=0,cooldown=0.25,shape=linear", "--s");
+  EXPECT_EQ(c.kind, "wsd");
+  EXPECT_EQ(c.total_steps, 4096);
+  EXPECT_EQ(c.lr, 3e-3);
+  EXPECT_EQ(c.warmup_steps, 20);
+  EXPECT_EQ(c.min_lr_ratio, 0.0);
+  EXPECT_EQ(c.cooldown_fraction, 0.25);
+  EXPECT_EQ(c.cooldown_shape, "linear");
+  const ScheduleConfig d = parse_schedule("cosine:steps=10,lr=1", "--s");
+  EXPECT_EQ(d.warmup_steps, 0);
+  EXPECT_EQ(d.min_lr_ratio, 0.1);
+  for (const auto& [text, why] : std::vector<std::pair<std::string, std::string>>{
+           {"", "unknown kind \"\""},
+           {"cosine", "no steps and lr"},
+           {"cosine:steps=10", "lr is missing"},
+           {"cosine:lr=1", "steps is missing"},
+           {"cosine:steps=1.5,lr=1", "steps=1.5 is not a whole number >= 1"},
+           {"cosine:steps=10,lr=-1", "lr=-1 is not positive"},
+           {"cosine:steps=10,lr=x", "lr=x is not a number"},
+           {"wsd:steps=10,lr=1,cooldown=2", "cooldown=2 is not in [0, 1]"},
+           {"wsd:steps=10,lr=1,shape=cubic", "shape=cubic is not linear or 1-sqrt"},
+           {"wsd:steps=10,lr=1,peak=2", "unknown key \"peak\""},
+           {"wsd:steps=10;lr=1", "steps=10;lr=1 is not a number"},
+           {"wsd:steps=10,lr", "\"lr\" is not key=value"}}) {
+    const std::string msg = core_testing::input_error_message([&] { parse_schedule(text, "--schedule"); });
+    EXPECT_EQ(msg.rfind("--schedule \"" + text + "\": ", 0), 0u) << msg;
+    EXPECT_NE(msg.find(why), std::string::npos) << text << ": " << msg;
+  }
 }
 
 }  // namespace
