@@ -41,6 +41,7 @@ struct FitCliOptions {
   std::vector<std::string> where;  // --where, AND-ed
   std::string heldout, fit_rows, error_fit_rows;
   std::string lr_col;  // --law annealing: the learning-rate column
+  double lambda = 0.999;  // --law annealing: momentum of the annealing area; 0: fitted
   fit::FitOptions fit;
   fit::LawOptions law_options;
   fit::ReadOptions read;
@@ -152,7 +153,7 @@ void run_curve_fit(const FitCliOptions& o) {
   if (o.read.cols.loss != "loss") cols.loss = o.read.cols.loss;
   if (!o.lr_col.empty()) cols.lr = o.lr_col;
   const std::vector<fit::ScheduleCurve> curves = fit::read_schedule_curves(o.data, cols);
-  const fit::AnnealingFit f = fit::fit_annealing_law(curves, {});
+  const fit::AnnealingFit f = fit::fit_annealing_law(curves, {.lambda = o.lambda});
   fmt::print("law annealing (Tissue et al. 2024): L(s) = L0 + A*S1(s)^-alpha - C*S2(s), S1 the summed learning rate, "
              "S2 the annealing area (momentum lambda = {:g})\n",
              f.lambda);
@@ -223,6 +224,8 @@ void setup_fit(CLI::App& app) {
                   "chinchilla | kaplan | power | data-constrained | bnsl | overtrain (approach 3); annealing: whole "
                   "training curves under their learning-rate schedule (rows run, step, lr, loss)");
   cmd->add_option("--lr-col", o->lr_col, "--law annealing: column of the learning rate (default lr)");
+  cmd->add_option("--lambda", o->lambda,
+                  "--law annealing: momentum of the annealing area (Tissue et al. 2024: 0.999); 0 fits it too");
   cmd->add_option("--objective", o->objective,
                   "huber-log: summed Huber of log-loss residuals (Hoffmann et al. 2022); lsq: least squares on raw "
                   "loss (Gadre et al. 2024)");

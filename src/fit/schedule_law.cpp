@@ -41,7 +41,9 @@ AreaPoints area_points(const std::vector<ScheduleCurve>& curves, const Annealing
   return p;
 }
 
-// At a fixed alpha: (L0, A, C) by least squares and the sum of squared residuals.
+// At a fixed alpha: (L0, A, C) by least squares, with L0 >= 0 (an irreducible loss is not
+// negative; unbounded, L0 -> -inf and alpha -> 0 turn the power law into a logarithm that
+// fits a short curve and extrapolates wrongly), and the sum of squared residuals.
 double solve_linear(const AreaPoints& p, double alpha, Eigen::VectorXd& coef) {
   const Eigen::Index n = static_cast<Eigen::Index>(p.loss.size());
   Eigen::MatrixXd X(n, 3);
@@ -53,6 +55,11 @@ double solve_linear(const AreaPoints& p, double alpha, Eigen::VectorXd& coef) {
     y(i) = p.loss[static_cast<size_t>(i)];
   }
   coef = X.colPivHouseholderQr().solve(y);
+  if (coef(0) < 0) {  // the bound is active: L0 = 0, the other two by least squares
+    const Eigen::MatrixXd X2 = X.rightCols(2);
+    const Eigen::VectorXd c2 = X2.colPivHouseholderQr().solve(y);
+    coef(0) = 0, coef(1) = c2(0), coef(2) = c2(1);
+  }
   return (X * coef - y).squaredNorm();
 }
 
@@ -72,20 +79,17 @@ void annealing_areas(const std::vector<double>& lr, double lambda, std::vector<d
   }
 }
 
-AnnealingFit fit_annealing_law(const std::vector<ScheduleCurve>& curves, const AnnealingOptions& options) {
-  SL_REQUIRE(options.lambda > 0 && options.lambda < 1, "annealing law: lambda must lie in (0, 1), got {}",
-             options.lambda);
-  SL_REQUIRE(options.skip_fraction >= 0 && options.skip_fraction < 1,
-             "annealing law: skip_fraction must lie in [0, 1), got {}", options.skip_fraction);
-  const AreaPoints p = area_points(curves, options);
+namespace {
+
+// The law at one lambda: alpha profiled (a log grid over (kAlphaMin, kAlphaMax), then
+// golden-section search around the best), (L0, A, C) by least squares.
+AnnealingFit fit_at_lambda(const std::vector<ScheduleCurve>& curves, double lambda, double skip_fraction) {
+  const AreaPoints p = area_points(curves, {.lambda = lambda, .skip_fraction = skip_fraction});
   SL_REQUIRE(p.loss.size() >= 4, "annealing law: {} curve point(s) after the first {:.0f}% of each run; the law has 4 "
-             "parameters", p.loss.size(), 100 * options.skip_fraction);
+             "parameters", p.loss.size(), 100 * skip_fraction);
   const auto [lo, hi] = std::minmax_element(p.s1.begin(), p.s1.end());
   SL_REQUIRE(*hi > *lo * (1 + 1e-9), "annealing law: every point is at one forward area; log more steps");
   for (double s : p.s1) SL_REQUIRE(s > 0, "annealing law: a learning rate sums to {} by a logged step", s);
-
-  // Profile alpha: a log grid over (kAlphaMin, kAlphaMax), then golden-section search
-  // around the best.
   Eigen::VectorXd coef(3);
   auto sse = [&](double log_alpha) { return solve_linear(p, std::exp(log_alpha), coef); };
   constexpr int kGrid = 200;
@@ -110,12 +114,32 @@ AnnealingFit fit_annealing_law(const std::vector<ScheduleCurve>& curves, const A
   }
   const double alpha = std::exp((a + b) / 2);
   const double final_sse = solve_linear(p, alpha, coef);
-
   AnnealingFit f;
   f.L0 = coef(0), f.A = coef(1), f.alpha = alpha, f.C = coef(2);
-  f.lambda = options.lambda;
+  f.lambda = lambda;
   f.points = static_cast<int>(p.loss.size());
   f.rmse = std::sqrt(final_sse / static_cast<double>(p.loss.size()));
+  return f;
+}
+
+}  // namespace
+
+AnnealingFit fit_annealing_law(const std::vector<ScheduleCurve>& curves, const AnnealingOptions& options) {
+  SL_REQUIRE(options.lambda == 0 || (options.lambda > 0 && options.lambda < 1),
+             "annealing law: lambda must lie in (0, 1), or be 0 to fit it, got {}", options.lambda);
+  SL_REQUIRE(options.skip_fraction >= 0 && options.skip_fraction < 1,
+             "annealing law: skip_fraction must lie in [0, 1), got {}", options.skip_fraction);
+  AnnealingFit f;
+  if (options.lambda > 0) {
+    f = fit_at_lambda(curves, options.lambda, options.skip_fraction);
+  } else {
+    // lambda fitted too: the momentum's memory, from 10 to 1000 steps (1 / (1 - lambda)).
+    f.rmse = std::numeric_limits<double>::infinity();
+    for (double lambda : {0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999}) {
+      AnnealingFit g = fit_at_lambda(curves, lambda, options.skip_fraction);
+      if (g.rmse < f.rmse) f = std::move(g);
+    }
+  }
   for (const ScheduleCurve& curve : curves) f.runs.push_back(curve.run);
   SL_REQUIRE(f.A > 0, "annealing law: the fitted A = {:.4g} is not positive: these curves do not fall as the forward "
              "area grows", f.A);

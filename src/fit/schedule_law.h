@@ -14,8 +14,8 @@
 // never trained: another shape, cooldown or length.
 //
 // The law is linear in (L0, A, C) at a fixed alpha, so the fit profiles alpha (a log grid,
-// then golden-section refinement) and solves the three by least squares: no start grid, no
-// local minima in the linear part.
+// then golden-section refinement) and solves the three by least squares, with L0 >= 0: no
+// start grid, no local minima in the linear part.
 //
 //   std::vector<ScheduleCurve> runs = read_schedule_curves("curves.csv", {});
 //   AnnealingFit f = fit_annealing_law(runs, {});
@@ -50,7 +50,9 @@ struct CurveColumns {
 std::vector<ScheduleCurve> read_schedule_curves(const std::filesystem::path& path, const CurveColumns& cols);
 
 struct AnnealingOptions {
-  double lambda = 0.999;        // decay of the annealing momentum (Tissue et al. 2024)
+  // Decay of the annealing momentum (Tissue et al. 2024: 0.999 for long runs); 0 fits it on
+  // a grid from 0.9 to 0.999 (memories of 10 to 1000 steps), which short runs need.
+  double lambda = 0.999;
   double skip_fraction = 0.05;  // leave out each curve's first steps (warm-up, the initial drop)
 };
 

@@ -83,6 +83,26 @@ TEST(AnnealingLaw, FitsTwoSchedulesAndPredictsOthers) {
     const double actual = predict_annealing_curve(kTruth, lr).back();
     EXPECT_NEAR(predicted / actual, 1.0, 0.003) << kind << " " << steps;
   }
+  // lambda fitted too (AnnealingOptions::lambda = 0): a world with a shorter memory than
+  // Tissue et al.'s 0.999 is found on the grid, and its WSD run predicted as well.
+  {
+    AnnealingFit short_memory = kTruth;
+    short_memory.lambda = 0.99;
+    auto run = [&](const std::string& name, const std::vector<double>& lr, uint64_t seed) {
+      const std::vector<double> truth = predict_annealing_curve(short_memory, lr);
+      Rng rng(seed);
+      ScheduleCurve c{name, lr, {}, {}};
+      for (int64_t s = 40; s <= static_cast<int64_t>(lr.size()); s += 40)
+        c.steps.push_back(s), c.loss.push_back(truth[static_cast<size_t>(s - 1)] + 0.003 * rng.normal());
+      return c;
+    };
+    const AnnealingFit g = fit_annealing_law(
+        {run("constant", schedule("constant", 4000, peak), 3), run("cosine", schedule("cosine", 4000, peak), 4)},
+        {.lambda = 0});
+    EXPECT_EQ(g.lambda, 0.99);
+    const std::vector<double> lr = schedule("wsd", 4000, peak);
+    EXPECT_NEAR(predict_annealing_curve(g, lr).back() / predict_annealing_curve(short_memory, lr).back(), 1.0, 0.003);
+  }
   // The fit survives JSON.
   const AnnealingFit back = AnnealingFit::from_json(f.to_json(), "fit.json");
   EXPECT_EQ(back.alpha, f.alpha);
@@ -96,7 +116,7 @@ TEST(AnnealingLaw, BadInput) {
   EXPECT_NE(msg.find("f.json: not an annealing-law fit"), std::string::npos) << msg;
   const ScheduleCurve ok = run_of("ok", schedule("cosine", 2000, 1e-3), 20, 0, 1);
   msg = input_error_message([&] { fit_annealing_law({ok}, {.lambda = 1.0}); });
-  EXPECT_NE(msg.find("lambda must lie in (0, 1), got 1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("lambda must lie in (0, 1), or be 0 to fit it, got 1"), std::string::npos) << msg;
 }
 
 TEST(AnnealingLaw, ReadsCurvesFromAMetricsLog) {
