@@ -196,15 +196,19 @@ TEST(SlurmSweep, TimeLimitWarningCheckpointsRequeuesTheTaskAndItResumes) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ASSERT_TRUE(contains(read_file(task_log), "worker: requeued Slurm task " + task)) << read_file(task_log);
   // Slurm holds a requeued job back for about two minutes: once it is pending again, make
-  // it eligible now.
+  // it eligible in 3 s. Not at once: slurmd refuses to launch a job whose credential is
+  // from the same second as the revocation of its previous start ("Job credential
+  // revoked"), the race that hold is there to avoid.
   auto state = [&] { return sweep::run_command({"squeue", "--noheader", "--jobs", task, "--format", "%T"}).output; };
   for (int i = 0; i < 300 && !contains(state(), "PENDING"); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ASSERT_TRUE(contains(state(), "PENDING")) << state();
-  const sweep::CommandOutput now = sweep::run_command({"scontrol", "update", "JobId=" + task, "EligibleTime=now"});
+  const sweep::CommandOutput now = sweep::run_command({"scontrol", "update", "JobId=" + task, "EligibleTime=now+3"});
   ASSERT_EQ(now.exit.code, 0) << now.output;
   for (int i = 0; i < 600 && job_active(job); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ASSERT_FALSE(job_active(job)) << read_file(task_log);
+  SCOPED_TRACE("the task's log:\n" + read_file(task_log) + "squeue: " +
+               sweep::run_command({"squeue", "--noheader", "--states=all", "--jobs", job, "--format", "%i %T %r"}).output);
   expect_resumed_like_the_reference(dir.path(), pg.location(), reference, victim);
 }
 
