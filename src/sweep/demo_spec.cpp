@@ -10,6 +10,11 @@
 //   D spanning only 2-8M the fit was degenerate and its forecasts 4-8% too pessimistic.
 // - Below about 1.5M tokens byte-level models sit on a plateau near the bigram loss, off
 //   any power law, so no budget is smaller than 2M.
+// - Context: 64 bytes, 32 sequences a step (2048 tokens, as before). With 128-byte
+//   contexts every size sat on a plateau near 2.45 nats for 0.5-2M tokens and left it at a
+//   seed-dependent step: two seeds of one size ended 0.5-4% apart, more than the law's
+//   own scatter. With 64 the plateau is mostly gone before 1M tokens (seeds 0.3-2% apart)
+//   and every size ends lower (issue 15's notes).
 // - Held out: a 502k model (4x the largest ladder N) on 6.15M tokens, 4.06x the 6ND
 //   compute of the largest ladder run (and over 4x in the full count).
 #include "sweep/demo_spec.h"
@@ -29,10 +34,10 @@ path = ""                 # empty: the Brown corpus prepared by scripts/prepare_
 val_max_tokens = 65536    # the same 64k validation tokens score every run
 
 [model]
-seq_len = 128
+seq_len = 64
 
 [train]
-batch_size = 16
+batch_size = 32
 warmup_steps = 20
 eval_every = 500
 log_every = 10
