@@ -195,15 +195,17 @@ TEST(SlurmSweep, TimeLimitWarningCheckpointsRequeuesTheTaskAndItResumes) {
   for (int i = 0; i < 300 && !contains(read_file(task_log), "worker: requeued Slurm task " + task); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ASSERT_TRUE(contains(read_file(task_log), "worker: requeued Slurm task " + task)) << read_file(task_log);
-  // Slurm holds a requeued job back for about two minutes: once it is pending again, make
-  // it eligible in 3 s. Not at once: slurmd refuses to launch a job whose credential is
-  // from the same second as the revocation of its previous start ("Job credential
-  // revoked"), the race that hold is there to avoid.
+  // Slurm holds a requeued job back for about two minutes: once it is pending again, wait
+  // 2 s and make it eligible now (an update schedules at once; a later EligibleTime waits
+  // for the next scheduling pass). Not at once: slurmd refuses to launch a job whose
+  // credential is from the same second as the revocation of its previous start ("Job
+  // credential revoked"), the race that hold is there to avoid.
   auto state = [&] { return sweep::run_command({"squeue", "--noheader", "--jobs", task, "--format", "%T"}).output; };
   for (int i = 0; i < 300 && !contains(state(), "PENDING"); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ASSERT_TRUE(contains(state(), "PENDING")) << state();
-  const sweep::CommandOutput now = sweep::run_command({"scontrol", "update", "JobId=" + task, "EligibleTime=now+3"});
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const sweep::CommandOutput now = sweep::run_command({"scontrol", "update", "JobId=" + task, "EligibleTime=now"});
   ASSERT_EQ(now.exit.code, 0) << now.output;
   for (int i = 0; i < 600 && job_active(job); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ASSERT_FALSE(job_active(job)) << read_file(task_log);
