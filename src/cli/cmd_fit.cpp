@@ -3,7 +3,8 @@
 // (fit/approach3.h) or the allocation power laws by approaches 1 and 2
 // (fit/approach1.h, fit/approach2.h), prints a table and optionally writes the FitResult
 // JSON atomically. `--law annealing` instead fits a law of whole training curves under
-// their learning-rate schedules (fit/schedule_law.h) to rows of (run, step, lr, loss).
+// their learning-rate schedules (fit/schedule_law.h) to rows of (run, step, lr, loss),
+// from one or more files (e.g. each run's metrics.jsonl).
 //
 // Rows (fit/row_filter.h): `--where COL=V[,V..]` (repeatable, AND-ed) keeps rows; of those,
 // `--heldout COL=V[,V..]` rows are never fitted but forecast (fit/heldout.h); the law is
@@ -12,6 +13,7 @@
 // `--error-fit-rows` (default: the loss fit's rows) and chained onto the forecasts.
 #include <fmt/format.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,7 +35,8 @@ namespace scalelab::cli {
 namespace {
 
 struct FitCliOptions {
-  std::string data;
+  std::vector<std::string> data_files;  // one for a law of (N, D); one or more for --law annealing
+  std::string data;                     // the one file of a law of (N, D)
   std::string law = "chinchilla";
   int approach = 3;
   std::string json_out;
@@ -152,7 +155,17 @@ void run_curve_fit(const FitCliOptions& o) {
   if (!o.read.cols.step.empty()) cols.step = o.read.cols.step;
   if (o.read.cols.loss != "loss") cols.loss = o.read.cols.loss;
   if (!o.lr_col.empty()) cols.lr = o.lr_col;
-  const std::vector<fit::ScheduleCurve> curves = fit::read_schedule_curves(o.data, cols);
+  // Several files, e.g. one metrics.jsonl per run: a file without a run column is one run
+  // named by its path. A run name may come from one file only.
+  std::vector<fit::ScheduleCurve> curves;
+  std::map<std::string, std::string> file_of_run;
+  for (const std::string& file : o.data_files) {
+    for (fit::ScheduleCurve& c : fit::read_schedule_curves(file, cols)) {
+      const auto [it, fresh] = file_of_run.emplace(c.run, file);
+      SL_REQUIRE(fresh, "{}: run \"{}\" is in {} too; give each run its own name", file, c.run, it->second);
+      curves.push_back(std::move(c));
+    }
+  }
   const fit::AnnealingFit f = fit::fit_annealing_law(curves, {.lambda = o.lambda});
   fmt::print("law annealing (Tissue et al. 2024): L(s) = L0 + A*S1(s)^-alpha - C*S2(s), S1 the summed learning rate, "
              "S2 the annealing area (momentum lambda = {:g})\n",
@@ -175,6 +188,9 @@ void run_curve_fit(const FitCliOptions& o) {
 
 void run_fit(FitCliOptions& o) {
   if (o.law == "annealing") return run_curve_fit(o);
+  SL_REQUIRE(o.data_files.size() == 1, "--law {}: fits one file of observations, got {} files", o.law,
+             o.data_files.size());
+  o.data = o.data_files.front();
   SL_REQUIRE(o.approach >= 1 && o.approach <= 3, "--approach: {} is not 1, 2 or 3", o.approach);
   o.fit.objective = fit::parse_objective_kind(o.objective);
   o.fit.validate();
@@ -219,7 +235,10 @@ void setup_fit(CLI::App& app) {
   auto* cmd = app.add_subcommand("fit", "Fit a scaling law (or approach 1/2 allocation laws) to observations");
   auto o = std::make_shared<FitCliOptions>();
   cmd->option_defaults()->always_capture_default();  // --help shows each option's default
-  cmd->add_option("data", o->data, "CSV (header row) or JSONL (.jsonl) of observations")->required();
+  cmd->add_option("data", o->data_files,
+                  "CSV (header row) or JSONL (.jsonl) of observations; --law annealing: one or more files of "
+                  "curves, e.g. each run's metrics.jsonl")
+      ->required();
   cmd->add_option("--law", o->law,
                   "chinchilla | kaplan | power | data-constrained | bnsl | overtrain (approach 3); annealing: whole "
                   "training curves under their learning-rate schedule (rows run, step, lr, loss)");

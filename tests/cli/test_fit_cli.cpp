@@ -266,16 +266,28 @@ TEST_F(FitCli, AnnealingLawFitsCurvesAndForecastsAnotherSchedule) {
     return lr;
   };
   std::string csv = "run,step,lr,loss\n";
+  std::vector<std::string> run_files;  // the same curves, a file per run without a run column
   for (const std::string run : {"constant:steps=4000,lr=1e-3,warmup=20", "cosine:steps=4000,lr=1e-3,warmup=20"}) {
     const std::vector<double> lr = lr_of(run);
     const std::vector<double> loss = scalelab::fit::predict_annealing_curve(truth, lr);
-    for (size_t s = 10; s <= lr.size(); s += 10) csv += fmt::format("\"{}\",{},{},{}\n", run, s, lr[s - 1], loss[s - 1]);
+    std::string own = "step,lr,loss\n";
+    for (size_t s = 10; s <= lr.size(); s += 10) {
+      csv += fmt::format("\"{}\",{},{},{}\n", run, s, lr[s - 1], loss[s - 1]);
+      own += fmt::format("{},{},{}\n", s, lr[s - 1], loss[s - 1]);
+    }
+    run_files.push_back(write(run.substr(0, run.find(':')) + ".csv", own));
   }
   const std::string curves = write("curves.csv", csv);
   CliRun r = scalelab("fit '" + curves + "' --law annealing --json '" + path("curve_fit.json") + "'");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("2 run(s), 760 points"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("warning"), std::string::npos) << r.out;
+  // One file per run fits the same law.
+  const std::string one_file_fit = slurp(path("curve_fit.json"));
+  r = scalelab("fit '" + run_files[0] + "' '" + run_files[1] + "' --law annealing --json '" + path("per_run.json") + "'");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("2 run(s), 760 points"), std::string::npos) << r.out;
+  EXPECT_EQ(scalelab::Json::parse(slurp(path("per_run.json")))["params"], scalelab::Json::parse(one_file_fit)["params"]);
   const std::string wsd = "wsd:steps=4000,lr=1e-3,warmup=20,cooldown=0.2";
   r = scalelab("forecast --fit '" + path("curve_fit.json") + "' --schedule '" + wsd + "' --every 1000");
   ASSERT_EQ(r.rc, 0) << r.err;
@@ -292,6 +304,11 @@ TEST_F(FitCli, AnnealingLawFitsCurvesAndForecastsAnotherSchedule) {
   expect_input_error("forecast --fit '" + data("chinchilla_points.csv") + "' --schedule '" + wsd + "'",
                      {"chinchilla_points.csv"});
   expect_input_error("fit '" + curves + "' --law annealing --lr-col eta", {"missing column \"eta\""});
+  // Several files: runs named apart, and only for curves.
+  expect_input_error("fit '" + curves + "' '" + curves + "' --law annealing",
+                     {"run \"constant:steps=4000,lr=1e-3,warmup=20\" is in", "give each run its own name"});
+  expect_input_error("fit '" + data("chinchilla_points.csv") + "' '" + curves + "'",
+                     {"--law chinchilla: fits one file of observations, got 2 files"});
 }
 
 }  // namespace
