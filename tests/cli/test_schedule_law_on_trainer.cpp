@@ -16,7 +16,6 @@
 #include <map>
 #include <sstream>
 #include <string>
-#include <vector>
 
 #include "../core/core_testing.h"
 #include "cli_testing.h"
