@@ -292,11 +292,19 @@ class PostgresDatabase final : public StoreDatabase {
   // missing migrations, under the advisory lock, in one transaction.
   void prepare_schema(bool read_write) {
     const int k = RunStore::kSchemaVersion;
-    PostgresStatement tables(conn_, location(),
-                             "SELECT to_regclass('scalelab_schema') IS NOT NULL, "
-                             "to_regclass('runs') IS NOT NULL OR to_regclass('experiments') IS NOT NULL");
-    tables.step();
-    const bool versioned = tables.text(0) == "t", has_tables = tables.text(1) == "t";
+    // Two statements, the tables first: catalog lookups see other transactions' commits as
+    // they happen, not as of the statement's start, so one statement could see the runs
+    // table that another process's first migration just committed but not the
+    // scalelab_schema table committed with it, and refuse a fresh store being created.
+    // Looked up in this order, a visible runs table implies a visible version table.
+    const auto exists = [&](const char* sql) {
+      PostgresStatement q(conn_, location(), sql);
+      q.step();
+      return q.text(0) == "t";
+    };
+    const bool has_tables =
+        exists("SELECT to_regclass('runs') IS NOT NULL OR to_regclass('experiments') IS NOT NULL");
+    const bool versioned = exists("SELECT to_regclass('scalelab_schema') IS NOT NULL");
     SL_REQUIRE(versioned || !has_tables,
                "{}: a database with tables 'runs' or 'experiments' but not a scalelab run store (no scalelab_schema "
                "table); choose another database or schema",
